@@ -1,0 +1,306 @@
+"""Django settings: wiring only. Every value from the outside comes through ``config.env``."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import Env, database_from_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = Env()
+
+DJANGO_ENV = env.choice(
+    "DJANGO_ENV",
+    ("development", "test", "production"),
+    "development",
+    description="development | test | production; production forces secure defaults",
+)
+IS_PRODUCTION = DJANGO_ENV == "production"
+IS_TEST = DJANGO_ENV == "test"
+
+# --- core ------------------------------------------------------------------------------------
+if IS_PRODUCTION:
+    SECRET_KEY = env.string(
+        "SECRET_KEY", description="Django secret key (required in production)", secret=True, required=True
+    )
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters in production.")
+else:
+    SECRET_KEY = env.string(
+        "SECRET_KEY",
+        "insecure-development-key-" + "x" * 40,
+        description="Django secret key (a development default outside production)",
+        secret=True,
+    )
+DEBUG = False if IS_PRODUCTION else env.boolean("DEBUG", "false", description="Django debug pages (never in production)")
+ALLOWED_HOSTS = env.strings(
+    "ALLOWED_HOSTS",
+    None if IS_PRODUCTION else "127.0.0.1,localhost,testserver",
+    description="comma-separated host names the gateway answers to",
+)
+CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", "", description="origins trusted for admin form posts")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_prometheus",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "core.apps.CoreConfig",
+    "partners.apps.PartnersConfig",
+    "ledger.apps.LedgerConfig",
+    "payments.apps.PaymentsConfig",
+    "mobilemoney.apps.MobileMoneyConfig",
+    "banking.apps.BankingConfig",
+    "notifications.apps.NotificationsConfig",
+    "events.apps.EventsConfig",
+    "sandbox.apps.SandboxConfig",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env.string(
+            "DATABASE_URL",
+            None if IS_PRODUCTION else "postgres://postgres@127.0.0.1:5432/addon_partner",
+            description="PostgreSQL URL (default: the local server, database addon_partner)",
+            secret=True,
+        )
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.url(
+    "REDIS_URL",
+    None if IS_PRODUCTION else ("redis://127.0.0.1:6379/15" if IS_TEST else "redis://127.0.0.1:6379/0"),
+    description="Redis for cache, rate limits, replay guard and locks",
+    schemes=("redis", "rediss"),
+)
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ap",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if IS_TEST:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "Africa/Dakar"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if IS_PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
+LOGIN_URL = "admin:login"
+
+# --- security (DESIGN.md §9) -----------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if IS_PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", "true", description="redirect plain HTTP to HTTPS")
+    SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Provider credentials and signing secrets are encrypted with these Fernet keys; the first
+# encrypts, all decrypt (rotation). Outside production a development key is derived.
+# Outside production, a missing value is derived from SECRET_KEY (no key is written in the repo).
+FIELD_ENCRYPTION_KEYS = env.strings(
+    "FIELD_ENCRYPTION_KEYS",
+    None if IS_PRODUCTION else base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode(),
+    description="comma-separated Fernet keys; the first encrypts, all decrypt",
+    secret=True,
+)
+
+# --- integrations (one block each, with its own switch) --------------------------------------
+SANDBOX_ENABLED = (
+    False
+    if IS_PRODUCTION
+    else env.boolean("SANDBOX_ENABLED", "true", description="serve the provider simulators (forced off in production)")
+)
+PUBLIC_BASE_URL = env.url(
+    "PUBLIC_BASE_URL",
+    "http://127.0.0.1:8000",
+    description="where providers reach our callbacks and the sandbox reaches us",
+    schemes=("http", "https"),
+)
+
+ENABLE_KAFKA = env.boolean("ENABLE_KAFKA", "false", description="publish outbox events to Kafka (enable.kafka)")
+KAFKA = {
+    "bootstrap.servers": env.string(
+        "KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", description="Kafka bootstrap servers (host:port,…)"
+    ),
+    "security.protocol": env.choice(
+        "KAFKA_SECURITY_PROTOCOL",
+        ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"),
+        "PLAINTEXT",
+        description="Kafka security.protocol",
+    ),
+    "ssl.ca.location": env.string("KAFKA_SSL_CA_LOCATION", "", description="CA bundle for Kafka TLS"),
+    "ssl.certificate.location": env.string("KAFKA_SSL_CERT_LOCATION", "", description="client certificate (mTLS)"),
+    "ssl.key.location": env.string("KAFKA_SSL_KEY_LOCATION", "", description="client key (mTLS)"),
+    "ssl.key.password": env.string("KAFKA_SSL_KEY_PASSWORD", "", description="client key password", secret=True),
+    "sasl.mechanism": env.string("KAFKA_SASL_MECHANISM", "", description="SASL mechanism (PLAIN, SCRAM-SHA-512…)"),
+    "sasl.username": env.string("KAFKA_SASL_USERNAME", "", description="SASL user name"),
+    "sasl.password": env.string("KAFKA_SASL_PASSWORD", "", description="SASL password", secret=True),
+}
+KAFKA_TOPIC_EVENTS = env.string("KAFKA_TOPIC_EVENTS", "addon-partner.events", description="topic of outbox events")
+KAFKA_TEST_TOPICS = env.strings(
+    "KAFKA_TEST_TOPICS", "addon-partner.test", description="topics allowed for POST /api/v1/events/test"
+)
+
+FIREBASE_ENABLED = env.boolean("FIREBASE_ENABLED", "false", description="send live pushes through Firebase")
+FIREBASE_CREDENTIALS_FILE = env.string(
+    "FIREBASE_CREDENTIALS_FILE", "", description="service-account JSON (required when FIREBASE_ENABLED)"
+)
+if FIREBASE_ENABLED and not FIREBASE_CREDENTIALS_FILE:
+    raise ImproperlyConfigured("FIREBASE_ENABLED=true needs FIREBASE_CREDENTIALS_FILE.")
+
+WEBHOOK_ALLOWED_HOSTS = env.strings(
+    "WEBHOOK_ALLOWED_HOSTS",
+    "",
+    description="host names exempt from the private-address check of partner webhook URLs (sandbox, tests)",
+)
+
+# --- Celery (DESIGN.md §7) -------------------------------------------------------------------
+CELERY_BROKER_URL = env.url(
+    "CELERY_BROKER_URL", REDIS_URL, description="Celery broker (defaults to REDIS_URL)", schemes=("redis", "rediss")
+)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "maintenance"
+CELERY_QUEUES = ("payments", "bulk", "callbacks", "notifications", "outbox", "maintenance")
+CELERY_WORKER_QUEUES = env.strings("CELERY_WORKER_QUEUES", ",".join(CELERY_QUEUES), description="queues a worker consumes")
+CELERY_TASK_ALWAYS_EAGER = env.boolean(
+    "CELERY_TASK_ALWAYS_EAGER", "false", description="run tasks inline (unit tests only)"
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- API -------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Addon Partner API",
+    "DESCRIPTION": "One signed, idempotent API for bills, mobile money, bank transfers and push notifications.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- observability (DESIGN.md §8) ------------------------------------------------------------
+LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", description="root log level")
+LOG_FORMAT = env.choice(
+    "LOG_FORMAT", ("json", "text"), "json", description="json (Logstash-compatible) or text for a console"
+)
+PROMETHEUS_MULTIPROC_DIR = env.string(
+    "PROMETHEUS_MULTIPROC_DIR", "", description="directory shared by gunicorn workers for summed metrics"
+)
+PROMETHEUS_EXPORT_MIGRATIONS = False
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_context": {"()": "core.logging.RequestContextFilter"},
+        "mask": {"()": "core.logging.MaskingFilter"},
+    },
+    "formatters": {
+        "json": {"()": "core.logging.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_context", "mask"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}

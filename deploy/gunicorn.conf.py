@@ -1,0 +1,32 @@
+"""gunicorn settings for the gateway (used by `make run` and the systemd unit).
+
+Metrics are summed across workers through PROMETHEUS_MULTIPROC_DIR: the directory is emptied
+when the master starts and a dead worker's live gauges are dropped.
+"""
+
+import os
+import shutil
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+accesslog = None  # request logs come from our JSON logging
+wsgi_app = "config.wsgi:application"
+
+
+def on_starting(server):
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

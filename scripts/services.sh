@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and Redis answer on this machine; start them when they are down,
+# then create the project's database. Idempotent; used by `make run` and `make test`.
+set -euo pipefail
+
+PGHOST=${PGHOST:-127.0.0.1}
+PGPORT=${PGPORT:-5432}
+DB_NAME=${1:-addon_partner}
+
+if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+  echo "PostgreSQL is down: starting it"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
+  pg_ctlcluster --skip-systemctl-redirect "${version:-15}" main start
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+fi
+pg_isready -q -h "$PGHOST" -p "$PGPORT" || { echo "PostgreSQL did not start" >&2; exit 1; }
+
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "Redis is down: starting it"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis did not start" >&2; exit 1; }
+
+if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
+  createdb -h "$PGHOST" -p "$PGPORT" -U postgres "$DB_NAME"
+  echo "created database $DB_NAME"
+fi
