@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PROMETHEUS_MULTIPROC_DIR ?= $(CURDIR)/var/prometheus
+METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup services venv migrate demo run test lint format bench clean
@@ -36,7 +36,7 @@ demo: migrate
 	PORT=$(PORT) $(BIN)/python manage.py seed_demo
 
 run: demo
-	@mkdir -p var $(PROMETHEUS_MULTIPROC_DIR)
+	@rm -rf $(METRICS_DIR) && mkdir -p var $(METRICS_DIR)
 	@echo ""
 	@echo "  Addon Partner on http://127.0.0.1:$(PORT)"
 	@echo "  API docs     http://127.0.0.1:$(PORT)/api/docs/   (Redoc: /api/redoc/, staff login)"
@@ -45,7 +45,7 @@ run: demo
 	@echo "  Health       http://127.0.0.1:$(PORT)/health/ready"
 	@echo "  Credentials  .demo/credentials.json"
 	@echo ""
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/honcho start -f Procfile
 
 lint: venv
 	$(BIN)/ruff check .

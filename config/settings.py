@@ -36,7 +36,7 @@ else:
         description="Django secret key (a development default outside production)",
         secret=True,
     )
-DEBUG = False if IS_PRODUCTION else env.boolean("DEBUG", "false", description="Django debug pages (never in production)")
+DEBUG = not IS_PRODUCTION and env.boolean("DEBUG", "false", description="Django debug pages (never in production)")
 ALLOWED_HOSTS = env.strings(
     "ALLOWED_HOSTS",
     None if IS_PRODUCTION else "127.0.0.1,localhost,testserver",
@@ -242,10 +242,16 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "maintenance"
 CELERY_QUEUES = ("payments", "bulk", "callbacks", "notifications", "outbox", "maintenance")
-CELERY_WORKER_QUEUES = env.strings("CELERY_WORKER_QUEUES", ",".join(CELERY_QUEUES), description="queues a worker consumes")
-CELERY_TASK_ALWAYS_EAGER = env.boolean(
-    "CELERY_TASK_ALWAYS_EAGER", "false", description="run tasks inline (unit tests only)"
-)
+# Queues by task name (tasks are named "<app>.<what>"); first match wins.
+CELERY_TASK_ROUTES = {
+    "*.callback_*": {"queue": "callbacks"},
+    "*.bulk_*": {"queue": "bulk"},
+    "notifications.*": {"queue": "notifications"},
+    "events.*": {"queue": "outbox"},
+    "payments.*": {"queue": "payments"},
+    "mobilemoney.*": {"queue": "payments"},
+    "banking.*": {"queue": "payments"},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -1,11 +1,11 @@
 """gunicorn settings for the gateway (used by `make run` and the systemd unit).
 
-Metrics are summed across workers through PROMETHEUS_MULTIPROC_DIR: the directory is emptied
-when the master starts and a dead worker's live gauges are dropped.
+Metrics are summed across workers through PROMETHEUS_MULTIPROC_DIR (emptied by whoever
+starts the service: `make run`, the systemd unit's ExecStartPre); a dead worker's live
+gauges are dropped.
 """
 
 import os
-import shutil
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -21,7 +21,6 @@ wsgi_app = "config.wsgi:application"
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
-        shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory, exist_ok=True)
 
 

@@ -48,7 +48,6 @@ def process_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
-    env.pop("CELERY_TASK_ALWAYS_EAGER", None)
     env.update(extra or {})
     return env
 
@@ -106,14 +105,26 @@ def gunicorn(
 
 
 def start_celery_worker(
-    log: Path, *, queues: str = "payments,bulk,callbacks,notifications,outbox,maintenance", concurrency: int = 2,
+    log: Path,
+    *,
+    queues: str = "payments,bulk,callbacks,notifications,outbox,maintenance",
+    concurrency: int = 2,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115 - the process owns it
     process = subprocess.Popen(
         [
-            str(BIN / "celery"), "-A", "config", "worker", "--loglevel=INFO", f"--concurrency={concurrency}",
-            "-Q", queues, "--without-gossip", "--without-mingle", "--pool=prefork",
+            str(BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=INFO",
+            f"--concurrency={concurrency}",
+            "-Q",
+            queues,
+            "--without-gossip",
+            "--without-mingle",
+            "--pool=prefork",
         ],
         cwd=ROOT,
         env=process_env(env),

@@ -65,7 +65,7 @@ def test_sensitive_extra_fields_are_redacted(json_log) -> None:  # type: ignore[
     )
     (line,) = lines(stream)
     text = json.dumps(line)
-    for leaked in ("ak_live_zzzz", "1234\"", "dXNlcjpwYXNz", "781112233"):
+    for leaked in ("ak_live_zzzz", '1234"', "dXNlcjpwYXNz", "781112233"):
         assert leaked not in text
     assert line["api_key"] == "[REDACTED]"
     assert line["body"]["pin"] == "[REDACTED]"
