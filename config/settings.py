@@ -185,6 +185,12 @@ SANDBOX_ENABLED = (
     if IS_PRODUCTION
     else env.boolean("SANDBOX_ENABLED", "true", description="serve the provider simulators (forced off in production)")
 )
+SANDBOX_LATENCY_MS = env.integer(
+    "SANDBOX_LATENCY_MS", "0", description="latency added to every simulated provider call (benchmarks)"
+)
+SANDBOX_HANG_SECONDS = env.number(
+    "SANDBOX_HANG_SECONDS", "3", description="how long a simulator stalls for the 'times out' outcome (9902)"
+)
 PUBLIC_BASE_URL = env.url(
     "PUBLIC_BASE_URL",
     "http://127.0.0.1:8000",

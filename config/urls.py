@@ -1,4 +1,4 @@
-"""URL wiring: the partner API, provider callbacks, admin, docs, health and metrics."""
+"""URL wiring: the partner API, provider callbacks, admin, docs, health, metrics, sandbox."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -6,7 +6,19 @@ from django.urls import include, path
 
 from core import health
 
-api_v1: list = []
+api_v1 = [
+    path("", include("ledger.urls")),
+    path("bills/", include("payments.urls")),
+    path("mobile-money/", include("mobilemoney.urls")),
+    path("banking/", include("banking.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("events/", include("events.urls")),
+]
+
+callbacks = [
+    path("", include("mobilemoney.callback_urls")),
+    path("", include("banking.callback_urls")),
+]
 
 urlpatterns = [
     path("health/live", health.live, name="health-live"),
@@ -14,7 +26,8 @@ urlpatterns = [
     path("", include("django_prometheus.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("core.api.docs")),
-    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/v1/", include(api_v1)),
+    path("callbacks/", include(callbacks)),
 ]
 
 if settings.SANDBOX_ENABLED:

@@ -1,3 +1,11 @@
-"""The provider simulators' URLs; each simulator mounts itself under /sandbox/<provider>/."""
+"""The provider simulators, each under /sandbox/<provider>/ (only while SANDBOX_ENABLED)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns = [
+    path("wave/", include("sandbox.wave.urls")),
+    path("orange-money/", include("sandbox.orange_money.urls")),
+    path("niirpay/", include("sandbox.niirpay.urls")),
+    path("banks/", include("sandbox.banks.urls")),
+    path("fcm/", include("sandbox.fcm.urls")),
+]

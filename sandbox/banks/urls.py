@@ -1,0 +1,3 @@
+"""Routes of the banks simulator (mounted under /sandbox/banks/)."""
+
+urlpatterns: list = []

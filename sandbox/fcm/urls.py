@@ -1,0 +1,3 @@
+"""Routes of the fcm simulator (mounted under /sandbox/fcm/)."""
+
+urlpatterns: list = []

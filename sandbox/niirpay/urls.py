@@ -1,0 +1,3 @@
+"""Routes of the niirpay simulator (mounted under /sandbox/niirpay/)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of the orange_money simulator (mounted under /sandbox/orange-money/)."""
+
+urlpatterns: list = []

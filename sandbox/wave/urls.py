@@ -1,0 +1,3 @@
+"""Routes of the wave simulator (mounted under /sandbox/wave/)."""
+
+urlpatterns: list = []
