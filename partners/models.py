@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
+from core.crypto import EncryptedJSONField, EncryptedTextField
 from core.ids import new_id
 
 
@@ -60,3 +62,107 @@ class Partner(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class ApiCredential(models.Model):
+    """An API key of a partner in one mode, kept only as the SHA-256 of the key and its first characters."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_credentials")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    key_prefix = models.CharField(max_length=24, help_text="the first characters of the key, for display")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False, help_text="SHA-256 of the key, hex")
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(mode="test", key_prefix__startswith="ak_test_")
+                    | Q(mode="live", key_prefix__startswith="ak_live_")
+                ),
+                name="apicredential_prefix_matches_mode",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_prefix}… ({self.mode})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class SigningSecret(models.Model):
+    """A request-signing secret of a partner in one mode, encrypted at rest; two may be active during rotation."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        REVOKED = "revoked"
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="signing_secrets")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    secret = EncryptedTextField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # Active secrets occupy slot 1 or 2; the partial unique constraint below is how the
+    # database itself refuses a third active secret.
+    slot = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "mode", "slot"],
+                condition=Q(status="active"),
+                name="signingsecret_two_active_slots",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status="active", slot__in=[1, 2], revoked_at__isnull=True)
+                    | Q(status="revoked", slot__isnull=True, revoked_at__isnull=False)
+                ),
+                name="signingsecret_status_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"signing secret #{self.pk} of {self.partner_id} ({self.mode}, {self.status})"
+
+
+def new_provider_connection_id() -> str:
+    return new_id("pcn")
+
+
+class ProviderConnection(models.Model):
+    """How the gateway calls one provider partner in one mode: connector, URL, encrypted credentials, limits."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_provider_connection_id, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="provider_connections")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    connector = models.CharField(max_length=60, help_text="registered connector name, e.g. wave")
+    base_url = models.URLField(max_length=500)
+    credentials = EncryptedJSONField(default=dict, help_text="encrypted at rest")
+    connect_timeout_seconds = models.FloatField(default=5.0)
+    read_timeout_seconds = models.FloatField(default=30.0)
+    limits = models.JSONField(default=dict, blank=True, help_text="connector-specific limits (amounts, rates)")
+    is_enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner__name", "mode", "connector"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "mode", "connector"], name="providerconnection_unique"),
+            models.CheckConstraint(
+                condition=Q(connect_timeout_seconds__gt=0, read_timeout_seconds__gt=0),
+                name="providerconnection_timeouts_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connector} ({self.mode}) for {self.partner_id}"

@@ -1,0 +1,1 @@
+"""Python client of the Addon Partner API (standard library only)."""

@@ -1,0 +1,120 @@
+"""Connector registry: a provider connection's ``connector`` name → the class that speaks to it.
+
+Concrete connectors register themselves where they are defined::
+
+    @register("wave")
+    class WaveConnector(MobileMoneyProvider):
+        def __init__(self, settings: ConnectorSettings) -> None: ...
+
+and each app imports its ``providers`` modules in ``AppConfig.ready()`` so the registry is
+complete once Django is set up. Nothing here imports a concrete provider (STYLE.md §3):
+callers go through ``build_connector(connection)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from core.errors import ErrorCode, ServiceUnavailable
+from core.http import Timeouts
+from partners.models import ProviderConnection
+
+C = TypeVar("C", bound=type)
+
+_registry: dict[str, type] = {}
+_lock = threading.Lock()
+
+
+class UnknownConnector(LookupError):
+    """No connector class is registered under this name."""
+
+
+class ConnectorUnavailable(ServiceUnavailable):
+    """The provider connection exists but is disabled."""
+
+    code = ErrorCode.PROVIDER_NOT_CONFIGURED
+    title = "Provider not available"
+
+
+@dataclass(frozen=True)
+class ConnectorSettings:
+    """Everything a connector needs from its provider connection (decrypted, model-free)."""
+
+    connection_id: str
+    connector: str
+    provider_code: str
+    mode: str
+    base_url: str
+    credentials: Mapping[str, Any] = field(repr=False)
+    timeouts: Timeouts
+    limits: Mapping[str, Any]
+
+    @classmethod
+    def from_connection(cls, connection: ProviderConnection) -> ConnectorSettings:
+        return cls(
+            connection_id=connection.public_id,
+            connector=connection.connector,
+            provider_code=connection.partner.code,
+            mode=connection.mode,
+            base_url=connection.base_url,
+            credentials=MappingProxyType(dict(connection.credentials or {})),
+            timeouts=Timeouts(connect=connection.connect_timeout_seconds, read=connection.read_timeout_seconds),
+            limits=MappingProxyType(dict(connection.limits or {})),
+        )
+
+
+def register(name: str) -> Callable[[C], C]:
+    """Class decorator: register the class under ``name``. Registering another class under a
+    taken name is an error (two providers must never share a name)."""
+
+    def decorator(cls: C) -> C:
+        with _lock:
+            existing = _registry.get(name)
+            # The same class registered again (a module reloaded) is fine; another class is not.
+            if existing is not None and _dotted(existing) != _dotted(cls):
+                raise ValueError(f"connector {name!r} is already registered to {_dotted(existing)}")
+            _registry[name] = cls
+        return cls
+
+    return decorator
+
+
+def _dotted(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def unregister(name: str) -> None:
+    """Remove a name (tests that register throw-away connectors clean up with it)."""
+    with _lock:
+        _registry.pop(name, None)
+
+
+def is_registered(name: str) -> bool:
+    return name in _registry
+
+
+def connector_names() -> list[str]:
+    return sorted(_registry)
+
+
+def get_connector_class(name: str) -> type:
+    try:
+        return _registry[name]
+    except KeyError:
+        raise UnknownConnector(f"no connector registered as {name!r}") from None
+
+
+def build_connector(connection: ProviderConnection) -> Any:
+    """An instance of the connection's connector class, built from its settings.
+
+    Raises ``ConnectorUnavailable`` (503 ``provider_not_configured``) when the connection is
+    disabled and ``UnknownConnector`` when its name is not registered (a deployment bug).
+    """
+    if not connection.is_enabled:
+        raise ConnectorUnavailable(f"The {connection.connector} connection is disabled.")
+    cls = get_connector_class(connection.connector)
+    return cls(ConnectorSettings.from_connection(connection))

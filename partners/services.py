@@ -1,0 +1,338 @@
+"""Writes about who connects: partners, API keys, signing secrets, provider connections.
+
+Clear API keys and signing secrets exist only in the return value of the service that made
+them (``IssuedApiKey``, ``IssuedSigningSecret``, ``PartnerCreated``): the database holds the
+key's hash and the secret's Fernet token, and nothing here logs either.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.text import slugify
+
+from core.crypto import DecryptionError, is_encrypted_with_primary, reencrypt
+from core.errors import Conflict, ErrorCode, FieldError, ValidationFailed
+from partners.models import ALL_SCOPES, ApiCredential, Mode, Partner, ProviderConnection, SigningSecret
+from partners.registry import is_registered
+from partners.selectors import hash_api_key, partner_has_live_access, signing_secret_list_active
+from partners.webhooks import validate_webhook_url
+
+API_KEY_PREFIXES = {Mode.TEST: "ak_test_", Mode.LIVE: "ak_live_"}
+SIGNING_SECRET_PREFIXES = {Mode.TEST: "ss_test_", Mode.LIVE: "ss_live_"}
+VISIBLE_KEY_CHARS = 4  # random characters kept after the prefix, for display
+MAX_ACTIVE_SECRETS = 2
+LAST_USED_PRECISION = timedelta(seconds=60)  # last_used_at is written at most once a minute
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    credential: ApiCredential
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class IssuedSigningSecret:
+    signing_secret: SigningSecret
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PartnerCreated:
+    """A new partner with its first credentials, in clear, to be shown once."""
+
+    partner: Partner
+    mode: str
+    credential: ApiCredential
+    api_key: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+
+
+def _invalid(name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{name}: {message}", errors=[FieldError(name, message)])
+
+
+def _check_mode(mode: str) -> str:
+    if mode not in Mode.values:
+        raise _invalid("mode", f"must be one of {', '.join(Mode.values)}")
+    return mode
+
+
+def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+    cleaned = sorted(set(scopes))
+    unknown = [scope for scope in cleaned if scope not in ALL_SCOPES]
+    if unknown:
+        raise _invalid("scopes", f"unknown scope(s): {', '.join(unknown)}")
+    return cleaned
+
+
+def _clean_ip_allowlist(entries: Iterable[str]) -> list[str]:
+    try:
+        return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in entries]
+    except ValueError as exc:
+        raise _invalid("ip_allowlist", str(exc)) from exc
+
+
+def _webhook_mode(partner: Partner) -> str:
+    """A webhook serves every mode of the partner, so it meets the strictest one it has."""
+    return Mode.LIVE if partner_has_live_access(partner=partner) else Mode.TEST
+
+
+def _partner_locked(partner: Partner) -> Partner:
+    """Lock the partner row: credential changes of one partner happen one at a time."""
+    return Partner.objects.select_for_update().get(pk=partner.pk)
+
+
+def partner_code_from_name(name: str) -> str:
+    """A free partner code derived from ``name``: ``orange-money``, ``orange-money-2``…"""
+    base = slugify(name)[:50].strip("-") or "partner"
+    code, n = base, 1
+    while Partner.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    return code
+
+
+def partner_create(
+    *,
+    name: str,
+    mode: str,
+    scopes: Iterable[str],
+    code: str | None = None,
+    webhook_url: str = "",
+    ip_allowlist: Iterable[str] = (),
+    rate_limit_per_minute: int | None = None,
+) -> PartnerCreated:
+    """Create a partner with one API key and one signing secret in ``mode``."""
+    _check_mode(mode)
+    if not name.strip():
+        raise _invalid("name", "must not be empty")
+    if webhook_url:
+        validate_webhook_url(webhook_url, mode)
+    partner = Partner(
+        name=name.strip(),
+        code=code or partner_code_from_name(name),
+        scopes=_clean_scopes(scopes),
+        ip_allowlist=_clean_ip_allowlist(ip_allowlist),
+        webhook_url=webhook_url,
+    )
+    if rate_limit_per_minute is not None:
+        partner.rate_limit_per_minute = rate_limit_per_minute
+    try:
+        with transaction.atomic():
+            partner.save()
+            issued_key = api_credential_issue(partner=partner, mode=mode, label="initial")
+            issued_secret = signing_secret_rotate(partner=partner, mode=mode)
+    except IntegrityError as exc:
+        raise Conflict(f"A partner with code {partner.code!r} already exists.", code=ErrorCode.DUPLICATE) from exc
+    return PartnerCreated(
+        partner=partner,
+        mode=mode,
+        credential=issued_key.credential,
+        api_key=issued_key.api_key,
+        signing_secret=issued_secret.secret,
+    )
+
+
+def partner_update(
+    *,
+    partner: Partner,
+    scopes: Iterable[str] | None = None,
+    ip_allowlist: Iterable[str] | None = None,
+    rate_limit_per_minute: int | None = None,
+    webhook_url: str | None = None,
+) -> Partner:
+    """Change the given settings (``None`` leaves a setting as it is)."""
+    updates: dict[str, Any] = {}
+    if scopes is not None:
+        updates["scopes"] = _clean_scopes(scopes)
+    if ip_allowlist is not None:
+        updates["ip_allowlist"] = _clean_ip_allowlist(ip_allowlist)
+    if rate_limit_per_minute is not None:
+        updates["rate_limit_per_minute"] = rate_limit_per_minute
+    if webhook_url is not None and webhook_url != partner.webhook_url:
+        if webhook_url:
+            validate_webhook_url(webhook_url, _webhook_mode(partner))
+        updates["webhook_url"] = webhook_url
+    for name, value in updates.items():
+        setattr(partner, name, value)
+    if updates:
+        partner.save(update_fields=[*updates, "updated_at"])
+    return partner
+
+
+def partner_suspend(*, partner: Partner) -> Partner:
+    """Refuse every request of the partner (403 ``partner_suspended``) until reactivated."""
+    partner.status = Partner.Status.SUSPENDED
+    partner.save(update_fields=["status", "updated_at"])
+    return partner
+
+
+def partner_reactivate(*, partner: Partner) -> Partner:
+    partner.status = Partner.Status.ACTIVE
+    partner.save(update_fields=["status", "updated_at"])
+    return partner
+
+
+def api_credential_issue(*, partner: Partner, mode: str, label: str = "") -> IssuedApiKey:
+    """A new API key for ``partner`` in ``mode``; the clear key is returned once, never stored."""
+    _check_mode(mode)
+    if mode == Mode.LIVE and partner.webhook_url:
+        validate_webhook_url(partner.webhook_url, Mode.LIVE)  # live access: the webhook must meet live rules
+    api_key = API_KEY_PREFIXES[Mode(mode)] + secrets.token_urlsafe(32)
+    credential = ApiCredential.objects.create(
+        partner=partner,
+        mode=mode,
+        key_prefix=api_key[: len(API_KEY_PREFIXES[Mode(mode)]) + VISIBLE_KEY_CHARS],
+        key_hash=hash_api_key(api_key),
+        label=label,
+    )
+    return IssuedApiKey(credential=credential, api_key=api_key)
+
+
+def api_credential_revoke(*, credential: ApiCredential) -> ApiCredential:
+    """Revoke a key at once (idempotent: revoking a revoked key changes nothing)."""
+    ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    credential.refresh_from_db(fields=["revoked_at"])
+    return credential
+
+
+def api_credential_touch(*, credential: ApiCredential) -> None:
+    """Record a use of the key, at most once a minute (no write per request)."""
+    now = timezone.now()
+    ApiCredential.objects.filter(pk=credential.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
+    ).update(last_used_at=now)
+
+
+def signing_secret_rotate(*, partner: Partner, mode: str) -> IssuedSigningSecret:
+    """Add a new active secret. The previous one stays active (two during a rotation); when two
+    are already active, the oldest is revoked first, so never more than two are active."""
+    _check_mode(mode)
+    clear = SIGNING_SECRET_PREFIXES[Mode(mode)] + secrets.token_urlsafe(32)
+    with transaction.atomic():
+        _partner_locked(partner)
+        active = list(signing_secret_list_active(partner=partner, mode=mode))
+        while len(active) >= MAX_ACTIVE_SECRETS:
+            _revoke_secret_row(active.pop())  # the oldest
+        used_slots = {row.slot for row in active}
+        slot = next(s for s in range(1, MAX_ACTIVE_SECRETS + 1) if s not in used_slots)
+        row = SigningSecret.objects.create(partner=partner, mode=mode, secret=clear, slot=slot)
+    return IssuedSigningSecret(signing_secret=row, secret=clear)
+
+
+def _revoke_secret_row(row: SigningSecret) -> None:
+    SigningSecret.objects.filter(pk=row.pk, status=SigningSecret.Status.ACTIVE).update(
+        status=SigningSecret.Status.REVOKED, slot=None, revoked_at=timezone.now()
+    )
+
+
+def signing_secret_revoke(*, signing_secret: SigningSecret) -> SigningSecret:
+    """Revoke one secret at once (idempotent). Requests signed with it are refused from now on."""
+    _revoke_secret_row(signing_secret)
+    signing_secret.refresh_from_db(fields=["status", "slot", "revoked_at"])
+    return signing_secret
+
+
+def signing_secret_revoke_previous(*, partner: Partner, mode: str) -> int:
+    """End a rotation: revoke every active secret but the newest. Returns how many were revoked."""
+    with transaction.atomic():
+        _partner_locked(partner)
+        older = list(signing_secret_list_active(partner=partner, mode=mode))[1:]
+        for row in older:
+            _revoke_secret_row(row)
+    return len(older)
+
+
+def _check_connection_values(*, mode: str, connector: str, base_url: str, timeouts: Iterable[float]) -> None:
+    _check_mode(mode)
+    if not is_registered(connector):
+        raise _invalid("connector", f"no connector registered as {connector!r}")
+    if urlsplit(base_url).scheme not in ("http", "https") or not urlsplit(base_url).hostname:
+        raise _invalid("base_url", "must be an http(s) URL with a host")
+    if any(not value > 0 for value in timeouts):
+        raise _invalid("timeouts", "connect and read timeouts must be positive")
+
+
+def provider_connection_upsert(
+    *,
+    partner: Partner,
+    mode: str,
+    connector: str,
+    base_url: str,
+    credentials: Mapping[str, Any] | None = None,
+    connect_timeout_seconds: float | None = None,
+    read_timeout_seconds: float | None = None,
+    limits: Mapping[str, Any] | None = None,
+    is_enabled: bool | None = None,
+) -> ProviderConnection:
+    """Create or update the connection (partner, mode, connector); ``None`` keeps a value."""
+    with transaction.atomic():
+        _partner_locked(partner)
+        row = ProviderConnection.objects.filter(partner=partner, mode=mode, connector=connector).first()
+        row = row or ProviderConnection(partner=partner, mode=mode, connector=connector)
+        row.base_url = base_url
+        for name, value in (
+            ("credentials", None if credentials is None else dict(credentials)),
+            ("connect_timeout_seconds", connect_timeout_seconds),
+            ("read_timeout_seconds", read_timeout_seconds),
+            ("limits", None if limits is None else dict(limits)),
+            ("is_enabled", is_enabled),
+        ):
+            if value is not None:
+                setattr(row, name, value)
+        _check_connection_values(
+            mode=mode,
+            connector=connector,
+            base_url=base_url,
+            timeouts=(row.connect_timeout_seconds, row.read_timeout_seconds),
+        )
+        row.save()
+    return row
+
+
+ENCRYPTED_COLUMNS: tuple[tuple[type[SigningSecret] | type[ProviderConnection], str], ...] = (
+    (SigningSecret, "secret"),
+    (ProviderConnection, "credentials"),
+)
+
+
+def reencrypt_all() -> dict[str, int]:
+    """Re-encrypt every stored secret under the first key of FIELD_ENCRYPTION_KEYS.
+
+    Rows already under that key are left alone; each update is a compare-and-swap on the old
+    token, so a concurrent change is never overwritten. Returns ``{"<model>.<field>": rewritten}``.
+    Raises ``DecryptionError`` naming the row when no configured key opens a value.
+    """
+    counts: dict[str, int] = {}
+    for model, field_name in ENCRYPTED_COLUMNS:
+        column = model._meta.get_field(field_name).column
+        table = model._meta.db_table
+        label = f"{model._meta.label}.{field_name}"
+        counts[label] = 0
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT id, "{column}" FROM "{table}" ORDER BY id')  # noqa: S608 - names from _meta
+            rows = cursor.fetchall()
+        for pk, token in rows:
+            if token is None or is_encrypted_with_primary(token):
+                continue
+            try:
+                fresh = reencrypt(token)
+            except DecryptionError as exc:
+                raise DecryptionError(f"{label} of row {pk} cannot be decrypted with any key") from exc
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f'UPDATE "{table}" SET "{column}" = %s WHERE id = %s AND "{column}" = %s',  # noqa: S608
+                    [fresh, pk, token],
+                )
+                counts[label] += cursor.rowcount
+    return counts
