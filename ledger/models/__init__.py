@@ -1,0 +1,23 @@
+"""The ledger's models, split by sub-domain (STYLE.md §1)."""
+
+from ledger.models.accounts import Account, AccountKind, Hold, HoldStatus, LedgerEntry, Posting
+from ledger.models.idempotency import IdempotencyRecord, IdempotencyState
+from ledger.models.outbox import OutboxEvent
+from ledger.models.transactions import INCOMING_KINDS, OUTGOING_KINDS, Kind, Transaction, TransactionEvent
+
+__all__ = [
+    "INCOMING_KINDS",
+    "OUTGOING_KINDS",
+    "Account",
+    "AccountKind",
+    "Hold",
+    "HoldStatus",
+    "IdempotencyRecord",
+    "IdempotencyState",
+    "Kind",
+    "LedgerEntry",
+    "OutboxEvent",
+    "Posting",
+    "Transaction",
+    "TransactionEvent",
+]

@@ -1,0 +1,105 @@
+"""Transactions (one row per money movement) and their append-only history of events."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from core.ids import new_id
+from ledger.states import Cause, Status
+from partners.models import Mode, Partner
+
+
+def new_transaction_id() -> str:
+    return new_id("txn")
+
+
+class Kind(models.TextChoices):
+    BILL_PAYMENT = "bill_payment"
+    CASH_IN = "cash_in"
+    COLLECTION = "collection"
+    BANK_TRANSFER_IN = "bank_transfer_in"
+    BANK_TRANSFER_OUT = "bank_transfer_out"
+    REFUND = "refund"
+
+
+# Money leaves the partner's account (a hold is placed at acceptance, captured on success) or
+# arrives in it (credited on success). Every kind is exactly one of the two.
+OUTGOING_KINDS = frozenset({Kind.BILL_PAYMENT, Kind.CASH_IN, Kind.BANK_TRANSFER_OUT, Kind.REFUND})
+INCOMING_KINDS = frozenset({Kind.COLLECTION, Kind.BANK_TRANSFER_IN})
+
+
+class Transaction(models.Model):
+    """One money movement of a partner, in one mode, through one provider."""
+
+    Kind = Kind
+    Status = Status
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_transaction_id, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="transactions")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    provider = models.CharField(max_length=40, help_text="connector name, e.g. wave, orange_money, niirpay")
+    amount_minor = models.BigIntegerField()
+    fee_minor = models.BigIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    client_reference = models.CharField(max_length=100, blank=True, default="")
+    provider_reference = models.CharField(max_length=120, blank=True, default="")
+    failure_code = models.CharField(max_length=64, blank=True, default="")
+    failure_message = models.CharField(max_length=500, blank=True, default="")
+    needs_review = models.BooleanField(default=False)
+    metadata = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gt=0), name="ledger_txn_amount_positive"),
+            models.CheckConstraint(condition=Q(fee_minor__gte=0), name="ledger_txn_fee_not_negative"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="ledger_txn_status_known"),
+            models.CheckConstraint(condition=Q(kind__in=Kind.values), name="ledger_txn_kind_known"),
+            models.CheckConstraint(condition=Q(mode__in=Mode.values), name="ledger_txn_mode_known"),
+        ]
+        indexes = [
+            # the partner's list (newest first) and every filter of GET /transactions ride on it
+            models.Index(fields=["partner", "mode", "-created_at"], name="ledger_txn_partner_created"),
+            models.Index(fields=["partner", "mode", "client_reference"], name="ledger_txn_partner_clientref"),
+            # the poller looks for stale processing/unknown rows; staff filter by status
+            models.Index(fields=["status", "updated_at"], name="ledger_txn_status_updated"),
+            models.Index(fields=["kind", "-created_at"], name="ledger_txn_kind_created"),
+            models.Index(fields=["provider", "-created_at"], name="ledger_txn_provider_created"),
+            models.Index(fields=["provider_reference"], name="ledger_txn_provider_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.public_id} {self.kind} {self.amount_minor} {self.currency} {self.status}"
+
+    @property
+    def is_outgoing(self) -> bool:
+        return self.kind in OUTGOING_KINDS
+
+
+class TransactionEvent(models.Model):
+    """One recorded status change of a transaction (append-only; the database refuses edits)."""
+
+    Cause = Cause
+
+    transaction = models.ForeignKey(Transaction, on_delete=models.PROTECT, related_name="events")
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True, default="")
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    cause = models.CharField(max_length=12, choices=Cause.choices)
+    actor = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    detail = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cause__in=Cause.values), name="ledger_txnevent_cause_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"

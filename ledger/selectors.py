@@ -1,0 +1,90 @@
+"""Reads of the ledger: balances, transactions with their history, and the books' self-check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce
+
+from ledger.models import Account, Hold, HoldStatus, LedgerEntry, Transaction
+from partners.models import Partner
+
+
+def transaction_list(*, partner: Partner, mode: str) -> QuerySet[Transaction]:
+    """The partner's transactions in ``mode``, newest first (filters are applied by the caller)."""
+    return Transaction.objects.filter(partner=partner, mode=mode).select_related("partner")
+
+
+def transaction_get(*, partner: Partner, mode: str, public_id: str) -> Transaction | None:
+    """One transaction of the partner, with its events prefetched (None when not theirs)."""
+    return transaction_list(partner=partner, mode=mode).prefetch_related("events").filter(public_id=public_id).first()
+
+
+def account_list_for_partner(*, partner: Partner, mode: str) -> QuerySet[Account]:
+    return Account.objects.filter(partner=partner, mode=mode).order_by("currency")
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """What ``ledger_check`` verified and what it found wrong (empty ``problems`` = healthy)."""
+
+    postings: int
+    entries: int
+    accounts: int
+    problems: list[str]
+
+    @property
+    def is_ok(self) -> bool:
+        return not self.problems
+
+
+def _unbalanced() -> list[str]:
+    per_posting = (
+        LedgerEntry.objects.values("posting_id", "currency").annotate(total=Sum("amount_minor")).exclude(total=0)
+    )
+    overall = LedgerEntry.objects.values("currency").annotate(total=Sum("amount_minor")).exclude(total=0)
+    return [
+        *(f"posting {row['posting_id']} sums to {row['total']} {row['currency']}" for row in per_posting),
+        *(f"all entries in {row['currency']} sum to {row['total']}" for row in overall),
+    ]
+
+
+def _account_mismatches() -> list[str]:
+    sums = Account.objects.annotate(
+        entries_total=Coalesce(Sum("entries__amount_minor"), 0),
+    ).exclude(balance_minor=F("entries_total"))
+    held = Account.objects.annotate(
+        placed=Coalesce(Sum("holds__amount_minor", filter=Q(holds__status=HoldStatus.PLACED)), 0),
+    ).exclude(held_minor=F("placed"))
+    foreign = LedgerEntry.objects.exclude(currency=F("account__currency")).values_list("pk", flat=True)
+    return [
+        *(f"account {a.public_id} balance {a.balance_minor} != sum of entries {a.entries_total}" for a in sums),
+        *(f"account {a.public_id} held {a.held_minor} != placed holds {a.placed}" for a in held),
+        *(f"entry {pk} is not in its account's currency" for pk in foreign),
+    ]
+
+
+def _running_balance_breaks() -> list[str]:
+    """Each entry's balance_after must be the running sum of its account's entries (tamper check)."""
+    running = LedgerEntry.objects.annotate(
+        running=Window(Sum("amount_minor"), partition_by=[F("account_id")], order_by=F("id").asc())
+    )
+    broken = running.filter(~Q(running=F("balance_after_minor"))).values_list("pk", "balance_after_minor", "running")
+    return [f"entry {pk} balance_after {after} != running sum {total}" for pk, after, total in broken]
+
+
+def ledger_check() -> LedgerCheck:
+    """Verify the books: every posting and every currency sums to zero, and every account's
+    balance equals the sum of its entries (and its held money the sum of its placed holds)."""
+    problems = [*_unbalanced(), *_account_mismatches(), *_running_balance_breaks()]
+    return LedgerCheck(
+        postings=LedgerEntry.objects.values("posting_id").distinct().count(),
+        entries=LedgerEntry.objects.count(),
+        accounts=Account.objects.count(),
+        problems=problems,
+    )
+
+
+def hold_for(transaction: Transaction) -> Hold | None:
+    return Hold.objects.filter(transaction=transaction).select_related("account").first()

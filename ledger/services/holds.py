@@ -1,0 +1,106 @@
+"""Holds: money of a partner account reserved at acceptance, captured on success, released otherwise.
+
+A hold changes ``held_minor`` only (no entry: nothing has moved yet). Capture is a balanced
+posting (the partner's balance and held money go down together; the provider float and the
+fees account receive the counter-entries). Capture and release are exactly-once: each is a
+conditional ``UPDATE … WHERE status='placed'`` of the ``Hold`` row, and only the caller that
+changed the row moves money. Repeating the same call is a no-op; the other one is refused.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction as db_transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.errors import Conflict, InsufficientFunds
+from ledger.models import Account, AccountKind, Hold, HoldStatus, Transaction
+from ledger.services.accounts import account_get_or_create_system
+from ledger.services.postings import post_lines
+
+
+def _check_hold_account(account: Account, transaction: Transaction, amount_minor: int) -> None:
+    if account.kind != AccountKind.PARTNER:
+        raise ValueError("Holds are placed on partner accounts only.")
+    if (account.partner_id, account.mode, account.currency) != (
+        transaction.partner_id,
+        transaction.mode,
+        transaction.currency,
+    ):
+        raise ValueError("The hold account must be the transaction's partner's, in its mode and currency.")
+    if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise ValueError("A hold is a positive integer amount.")
+
+
+def hold_reserve(*, account: Account, amount_minor: int) -> None:
+    """Raise ``held_minor`` in one conditional UPDATE, only if available + overdraft covers it.
+
+    The row lock of the UPDATE serialises concurrent holds on the account; the WHERE clause is
+    the funds check, the table's CHECK constraint the backstop.
+    """
+    changed = Account.objects.filter(
+        pk=account.pk,
+        kind=AccountKind.PARTNER,
+        balance_minor__gte=F("held_minor") - F("overdraft_limit_minor") + amount_minor,
+    ).update(held_minor=F("held_minor") + amount_minor, updated_at=timezone.now())
+    if changed != 1:
+        raise InsufficientFunds("The account's available balance does not cover this amount.")
+
+
+def hold_place(*, account: Account, amount_minor: int, transaction: Transaction) -> Hold:
+    """Reserve ``amount_minor`` of ``account`` for ``transaction`` (``InsufficientFunds`` if it can't)."""
+    _check_hold_account(account, transaction, amount_minor)
+    with db_transaction.atomic():
+        hold_reserve(account=account, amount_minor=amount_minor)
+        return Hold.objects.create(
+            transaction=transaction, account=account, amount_minor=amount_minor, currency=account.currency
+        )
+
+
+def _claim(transaction: Transaction, to_status: str) -> tuple[Hold, bool]:
+    """Move the transaction's hold from placed to ``to_status``; (hold, True) only for the mover."""
+    hold = Hold.objects.get(transaction=transaction)
+    changed = Hold.objects.filter(pk=hold.pk, status=HoldStatus.PLACED).update(
+        status=to_status, updated_at=timezone.now()
+    )
+    hold.refresh_from_db(fields=["status", "updated_at"])
+    if changed == 1:
+        return hold, True
+    if hold.status == to_status:
+        return hold, False
+    raise Conflict(f"The hold of {transaction.public_id} is already {hold.status}.")
+
+
+def hold_capture(*, transaction: Transaction) -> Hold:
+    """Settle the hold: partner -(amount+fee), provider float +amount, fees +fee, held -(amount+fee)."""
+    with db_transaction.atomic():
+        hold, moved = _claim(transaction, HoldStatus.CAPTURED)
+        if not moved:
+            return hold
+        if hold.amount_minor != transaction.amount_minor + transaction.fee_minor:
+            raise ValueError("The hold does not match the transaction's amount plus fee.")
+        book = {"mode": transaction.mode, "currency": transaction.currency}
+        float_account = account_get_or_create_system(
+            kind=AccountKind.PROVIDER_FLOAT, provider=transaction.provider, **book
+        )
+        lines = [(hold.account, -hold.amount_minor), (float_account, transaction.amount_minor)]
+        if transaction.fee_minor:
+            lines.append((account_get_or_create_system(kind=AccountKind.FEES, **book), transaction.fee_minor))
+        post_lines(
+            lines=lines,
+            description=f"capture {transaction.public_id}",
+            transaction=transaction,
+            held_deltas={hold.account_id: -hold.amount_minor},
+        )
+    return hold
+
+
+def hold_release(*, transaction: Transaction) -> Hold:
+    """Give the held money back to the partner's available balance (no entry: nothing moved)."""
+    with db_transaction.atomic():
+        hold, moved = _claim(transaction, HoldStatus.RELEASED)
+        if moved:
+            Account.objects.filter(pk=hold.account_id).update(
+                held_minor=F("held_minor") - hold.amount_minor, updated_at=timezone.now()
+            )
+    return hold

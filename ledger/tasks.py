@@ -1,0 +1,19 @@
+"""Ledger maintenance tasks (beat-scheduled; safe to run twice)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from ledger.services.idempotency import idempotency_purge_expired
+
+logger = logging.getLogger("ledger.tasks")
+
+
+@shared_task(name="ledger.purge_idempotency_records", queue="maintenance")
+def purge_idempotency_records() -> int:
+    """Delete idempotency records past their expiry (kept at least 24 h)."""
+    deleted = idempotency_purge_expired()
+    logger.info("purged expired idempotency records", extra={"deleted": deleted})
+    return deleted
