@@ -59,6 +59,8 @@ class ErrorCode(StrEnum):
     AMOUNT_OUT_OF_RANGE = "amount_out_of_range"
     BILLER_UNAVAILABLE = "biller_unavailable"
     KAFKA_DISABLED = "kafka_disabled"
+    UNKNOWN_BILLER = "unknown_biller"
+    INVALID_CUSTOMER_REFERENCE = "invalid_customer_reference"
 
 
 @dataclass(frozen=True)
