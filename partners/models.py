@@ -123,7 +123,7 @@ class SigningSecret(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(status="active", slot__in=[1, 2], revoked_at__isnull=True)
+                    Q(status="active", slot__isnull=False, slot__in=[1, 2], revoked_at__isnull=True)
                     | Q(status="revoked", slot__isnull=True, revoked_at__isnull=False)
                 ),
                 name="signingsecret_status_consistent",

@@ -56,13 +56,15 @@ def _address_problem(address: IPAddress, *, loopback_allowed: bool) -> str | Non
         address = address.ipv4_mapped
     if address in METADATA_ADDRESSES:
         return "a cloud metadata address"
+    if address.is_unspecified or address.is_multicast:
+        return "a reserved address"
     if address.is_loopback:
         return None if loopback_allowed else "a loopback address"
     if address.is_link_local:
         return "a link-local address"
     if address.is_private:
         return "a private address"
-    if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
+    if address.is_reserved or not address.is_global:
         return "a reserved address"
     return None
 

@@ -95,14 +95,7 @@ class AddonPartnerClient:
         (set its Content-Type in ``headers``). ``t`` overrides the signature time (tests)."""
         body, content_type = self._body(json, data)
         url = self.base_url + path
-        target = urlsplit(url)
-        signed_path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-        stamp = int(time.time()) if t is None else t
-        all_headers = {
-            "Authorization": f"Bearer {self.api_key}",
-            "X-Signature": f"t={stamp},v1={sign(self.signing_secret, stamp, method, signed_path, body)}",
-            "Accept": "application/json",
-        }
+        all_headers = {**self.auth_headers(method, url, body, t=t), "Accept": "application/json"}
         if content_type:
             all_headers["Content-Type"] = content_type
         if idempotency_key is not None:
@@ -118,6 +111,16 @@ class AddonPartnerClient:
         except urllib.error.HTTPError as error:
             with error:
                 return self._response(error.code, error.headers, error.read())
+
+    def auth_headers(self, method: str, url: str, body: bytes, *, t: int | None = None) -> dict[str, str]:
+        """``Authorization`` and ``X-Signature`` for a request to ``url`` (for other HTTP libraries)."""
+        target = urlsplit(url)
+        signed_path = (target.path or "/") + (f"?{target.query}" if target.query else "")
+        stamp = int(time.time()) if t is None else t
+        return {
+            "Authorization": f"Bearer {self.api_key}",
+            "X-Signature": f"t={stamp},v1={sign(self.signing_secret, stamp, method, signed_path, body)}",
+        }
 
     @staticmethod
     def _body(json: Any, data: bytes | str | None) -> tuple[bytes, str | None]:
