@@ -6,9 +6,8 @@
             ...  # validate, call one service, return Response(..., status=202)
 
 The decorator runs after DRF authenticated the request (it wraps the handler, not
-``dispatch``) and expects the partner and mode on the request: ``request.partner`` and
-``request.mode`` (set by the partner authentication), or ``request.auth.partner`` and
-``request.auth.mode``. It then:
+``dispatch``) and takes the partner and mode from ``request.auth`` (``partners.auth.PartnerAuth``
+has ``.partner`` and ``.mode``), or else from ``request.partner`` and ``request.mode``. It then:
 
 1. reads ``Idempotency-Key`` (400 ``idempotency_key_missing`` / ``idempotency_key_invalid``);
 2. fingerprints the request from the RAW body (``request.body``: bytes as received, before any
@@ -57,11 +56,10 @@ ViewMethod = TypeVar("ViewMethod", bound=Callable[..., HttpResponseBase])
 
 def request_principal(request: Request) -> tuple[Partner, str]:
     """The authenticated partner and mode of ``request`` (see the module docstring)."""
-    partner = getattr(request, "partner", None)
-    mode = getattr(request, "mode", None)
+    auth = request.auth
+    partner, mode = getattr(auth, "partner", None), getattr(auth, "mode", None)
     if partner is None:
-        auth = request.auth
-        partner, mode = getattr(auth, "partner", None), getattr(auth, "mode", None)
+        partner, mode = getattr(request, "partner", None), getattr(request, "mode", None)
     if not isinstance(partner, Partner) or not isinstance(mode, str):
         raise AuthenticationFailed("Authentication required.")
     return partner, mode

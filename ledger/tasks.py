@@ -11,7 +11,7 @@ from ledger.services.idempotency import idempotency_purge_expired
 logger = logging.getLogger("ledger.tasks")
 
 
-@shared_task(name="ledger.purge_idempotency_records", queue="maintenance")
+@shared_task(name="ledger.purge_idempotency_records")  # the default queue: maintenance
 def purge_idempotency_records() -> int:
     """Delete idempotency records past their expiry (kept at least 24 h)."""
     deleted = idempotency_purge_expired()

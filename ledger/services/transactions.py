@@ -79,13 +79,15 @@ def transaction_create(
 ) -> Transaction:
     """Create a ``pending`` transaction, its hold (outgoing kinds), its first event and outbox row.
 
-    One short DB transaction of five statements when a hold is placed (four without):
-      1. UPDATE ledger_account … WHERE funds suffice   — reserve amount+fee (InsufficientFunds: stop here)
-      2. INSERT ledger_transaction                     — the transaction, status pending
-      3. INSERT ledger_hold                            — the hold, status placed
-      4. INSERT ledger_transactionevent                — ∅ → pending, with its cause
-      5. INSERT ledger_outboxevent                     — transaction.created
+    One short DB transaction of five statements when a hold is placed (four without); Django
+    also logs the BEGIN and COMMIT around them (or SAVEPOINT and RELEASE inside a caller's):
+      1. UPDATE ledger_account ... WHERE funds suffice - reserve amount+fee (InsufficientFunds: stop here)
+      2. INSERT ledger_transaction                     - the transaction, status pending
+      3. INSERT ledger_hold                            - the hold, status placed
+      4. INSERT ledger_transactionevent                - none -> pending, with its cause
+      5. INSERT ledger_outboxevent                     - transaction.created
     No SELECT: the partner and account objects are the caller's, amounts are checked in Python.
+    The funds check runs first, so a refusal costs one statement and writes nothing.
     """
     fee = fee if fee is not None else Money.zero(money.currency)
     _check_create(kind=kind, money=money, fee=fee, hold_account=hold_account)
