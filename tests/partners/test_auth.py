@@ -263,3 +263,46 @@ def test_last_used_at_is_written_at_most_once_a_minute(api, partner) -> None:  #
     first = ApiCredential.objects.get(pk=partner.credential.pk).last_used_at
     api.get(WHOAMI)
     assert ApiCredential.objects.get(pk=partner.credential.pk).last_used_at == first
+
+
+# --- raw bodies other than JSON ------------------------------------------------------------------
+
+MULTIPART = (
+    b"--BOUNDARY\r\n"
+    b'Content-Disposition: form-data; name="label"\r\n\r\n'
+    b"march payroll\r\n"
+    b"--BOUNDARY\r\n"
+    b'Content-Disposition: form-data; name="file"; filename="items.csv"\r\n'
+    b"Content-Type: text/csv\r\n\r\n"
+    b"msisdn,amount\n+221771234567,1500\n\r\n"
+    b"--BOUNDARY--\r\n"
+)
+
+
+def test_signed_multipart_upload_is_verified_then_parsed(live_server, make_partner) -> None:  # type: ignore[no-untyped-def]
+    created = make_partner(scopes=["mobile_money.cash_in"])
+    response = client_for(live_server, created).post(
+        "/t/partner/upload", data=MULTIPART, headers={"Content-Type": "multipart/form-data; boundary=BOUNDARY"}
+    )
+    assert response.status == 200, response.body
+    assert response.body == {
+        "name": "items.csv",
+        "content": "msisdn,amount\n+221771234567,1500\n",
+        "label": "march payroll",
+    }
+    tampered = MULTIPART.replace(b"1500", b"9500")
+    url = live_server.url + "/t/partner/upload"
+    headers = client_for(live_server, created).auth_headers("POST", url, MULTIPART)
+    status, body = raw_request(
+        url,
+        method="POST",
+        body=tampered,
+        headers={**headers, "Content-Type": "multipart/form-data; boundary=BOUNDARY"},
+    )
+    assert (status, body["code"]) == (401, "invalid_signature")
+
+
+def test_a_body_over_the_upload_limit_is_413(api, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post(WHOAMI, json={"padding": "x" * 2000})
+    assert_problem(response, 413, "payload_too_large")

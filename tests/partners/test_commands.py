@@ -85,3 +85,26 @@ def test_rotate_partner_secret_then_finish(live_server) -> None:  # type: ignore
 def test_rotate_unknown_partner() -> None:
     with pytest.raises(CommandError, match="No partner"):
         run("rotate_partner_secret", "--partner", "ghost", "--mode", "test")
+
+
+def test_seed_demo_creates_a_working_test_partner_once(live_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "demo" / "credentials.json"
+    run("seed_demo", "--credentials-file", str(path))
+    first = json.loads(path.read_text())["partner"]
+    assert set(first) == {"partner_id", "api_key", "signing_secret", "mode", "scopes"}
+    assert (first["mode"], first["scopes"]) == ("test", sorted(ALL_SCOPES))
+    client = AddonPartnerClient(live_server.url, first["api_key"], first["signing_secret"], timeout=10)
+    assert client.post(WHOAMI, json={"demo": 1}).status == 201
+
+    run("seed_demo", "--credentials-file", str(path))
+    assert json.loads(path.read_text())["partner"] == first  # kept as it was
+    assert Partner.objects.filter(code="demo-partner").count() == 1
+
+    lost = json.loads(path.read_text())
+    lost["partner"] = {}
+    path.write_text(json.dumps(lost))
+    run("seed_demo", "--credentials-file", str(path))
+    renewed = json.loads(path.read_text())["partner"]
+    assert renewed["partner_id"] == first["partner_id"] and renewed["api_key"] != first["api_key"]
+    client = AddonPartnerClient(live_server.url, renewed["api_key"], renewed["signing_secret"], timeout=10)
+    assert client.post(WHOAMI, json={"demo": 2}).status == 201

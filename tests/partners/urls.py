@@ -3,6 +3,7 @@
 import os
 
 from django.urls import path
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core import health
@@ -42,6 +43,15 @@ class BillsPayApi(PartnerApiView):
         return Response({"paid": True}, status=201)
 
 
+class UploadApi(PartnerApiView):
+    required_scopes = ["mobile_money.cash_in"]
+    parser_classes = [MultiPartParser, JSONParser]
+
+    def post(self, request):  # type: ignore[no-untyped-def]
+        upload = request.data["file"]
+        return Response({"name": upload.name, "content": upload.read().decode(), "label": request.data["label"]})
+
+
 class UndeclaredScopesApi(PartnerApiView):
     def get(self, request):  # type: ignore[no-untyped-def]
         return Response({})
@@ -51,6 +61,7 @@ urlpatterns = [
     path("health/live", health.live),
     path("t/partner/whoami", WhoAmIApi.as_view()),
     path("t/partner/bills", BillsPayApi.as_view()),
+    path("t/partner/upload", UploadApi.as_view()),
     path("t/partner/undeclared", UndeclaredScopesApi.as_view()),
 ]
 
