@@ -260,6 +260,13 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Beat (DESIGN.md §7): periodic maintenance; each task is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    "ledger-purge-idempotency-records": {
+        "task": "ledger.purge_idempotency_records",
+        "schedule": 3600.0,  # hourly; records are kept 24 h, so a purge late by an hour is harmless
+    },
+}
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
