@@ -24,8 +24,6 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Expression
 
-TOKEN_PREFIX = "gAAAAA"  # noqa: S105 - not a secret: every Fernet token (version byte 0x80) starts like this in base64
-
 
 class DecryptionError(Exception):
     """A stored value cannot be decrypted with any configured key (a key was dropped too early?)."""

@@ -209,6 +209,8 @@ def api_credential_revoke(*, credential: ApiCredential) -> ApiCredential:
 def api_credential_touch(*, credential: ApiCredential) -> None:
     """Record a use of the key, at most once a minute (no write per request)."""
     now = timezone.now()
+    if credential.last_used_at is not None and credential.last_used_at >= now - LAST_USED_PRECISION:
+        return  # recent enough as loaded: not even a query
     ApiCredential.objects.filter(pk=credential.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
     ).update(last_used_at=now)
