@@ -57,6 +57,24 @@ def _check_limits(locked: Mapping[int, Account], deltas: Mapping[int, int], held
             raise InsufficientFunds("The account's available balance does not cover this amount.")
 
 
+def _entries(posting: Posting, lines: Sequence[Line], running: dict[int, int]) -> list[LedgerEntry]:
+    """One entry per line, each with the account's balance after it; ``running`` ends at the new balances."""
+    entries = []
+    for account, amount_minor in lines:
+        running[account.pk] += amount_minor
+        entries.append(
+            LedgerEntry(
+                posting=posting,
+                account_id=account.pk,
+                transaction=posting.transaction,
+                amount_minor=amount_minor,
+                currency=account.currency,
+                balance_after_minor=running[account.pk],
+            )
+        )
+    return entries
+
+
 def post_lines(
     *,
     lines: Sequence[Line],
@@ -80,20 +98,7 @@ def post_lines(
         _check_limits(locked, deltas, held_deltas)
         posting = Posting.objects.create(transaction=transaction, description=description[:200])
         running = {pk: account.balance_minor for pk, account in locked.items()}
-        entries = []
-        for account, amount_minor in lines:
-            running[account.pk] += amount_minor
-            entries.append(
-                LedgerEntry(
-                    posting=posting,
-                    account_id=account.pk,
-                    transaction=transaction,
-                    amount_minor=amount_minor,
-                    currency=account.currency,
-                    balance_after_minor=running[account.pk],
-                )
-            )
-        LedgerEntry.objects.bulk_create(entries)
+        LedgerEntry.objects.bulk_create(_entries(posting, lines, running))
         now = timezone.now()
         for pk, account in locked.items():
             account.balance_minor = running[pk]

@@ -51,9 +51,17 @@ def transaction_payload(transaction: Transaction) -> dict[str, Any]:
     }
 
 
-def _check_create(*, kind: str, money: Money, fee: Money, hold_account: Account | None) -> None:
+def _check_create(
+    *, partner: Partner, mode: str, kind: str, money: Money, fee: Money, hold_account: Account | None
+) -> None:
     if money.minor <= 0 or fee.minor < 0 or fee.currency != money.currency:
         raise ValueError("The amount is positive, the fee not negative, both in one currency.")
+    if hold_account is not None and (hold_account.partner_id, hold_account.mode, hold_account.currency) != (
+        partner.pk,
+        mode,
+        money.currency,
+    ):
+        raise ValueError("The hold account must be the partner's, in the transaction's mode and currency.")
     if kind in INCOMING_KINDS:
         if hold_account is not None:
             raise ValueError("Incoming transactions hold nothing: money arrives on success.")
@@ -90,7 +98,7 @@ def transaction_create(
     The funds check runs first, so a refusal costs one statement and writes nothing.
     """
     fee = fee if fee is not None else Money.zero(money.currency)
-    _check_create(kind=kind, money=money, fee=fee, hold_account=hold_account)
+    _check_create(partner=partner, mode=mode, kind=kind, money=money, fee=fee, hold_account=hold_account)
     transaction = Transaction(
         partner=partner,
         mode=mode,
@@ -104,12 +112,6 @@ def transaction_create(
     )
     with db_transaction.atomic():
         if hold_account is not None:
-            if (hold_account.partner_id, hold_account.mode, hold_account.currency) != (
-                partner.pk,
-                mode,
-                money.currency,
-            ):
-                raise ValueError("The hold account must be the partner's, in the transaction's mode and currency.")
             hold_reserve(account=hold_account, amount_minor=money.minor + fee.minor)
         transaction.save(force_insert=True)
         if hold_account is not None:
