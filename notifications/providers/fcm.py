@@ -1,0 +1,110 @@
+"""Firebase Cloud Messaging through the real firebase-admin SDK (providers.md §5).
+
+Tokens go through ``messaging.send_each_for_multicast`` (one HTTP/1.1 request per token, in
+parallel threads), a topic or a condition through ``messaging.send``. Each provider connection
+gets its own named firebase-admin app (``fcm_app``); in test mode that app talks to the
+sandbox FCM. Per-target SDK exceptions become ``TargetResult`` codes (``fcm_errors``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+
+from firebase_admin import exceptions, messaging
+
+from core.errors import FieldError, ValidationFailed
+from core.metrics import provider_call_seconds
+from notifications.providers.base import PushMessage, PushProvider, PushTargets, TargetResult
+from notifications.providers.fcm_app import messaging_app, parallel_requests
+from notifications.providers.fcm_encoding import message_parts, multicast_message
+from notifications.providers.fcm_errors import error_result
+from notifications.validation import ensure_valid_push
+from partners.registry import ConnectorSettings, register
+
+logger = logging.getLogger("notifications.fcm")
+
+
+@register("fcm")
+class FcmConnector(PushProvider):
+    """Push through Firebase Cloud Messaging (HTTP v1) for one provider connection."""
+
+    name = "fcm"
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        self.settings = settings
+
+    def send(self, message: PushMessage, targets: PushTargets, *, dry_run: bool = False) -> list[TargetResult]:
+        """See ``PushProvider.send``. Validates, then sends; SDK ``ValueError`` → ``ValidationFailed``."""
+        ensure_valid_push(message, targets)
+        app = messaging_app(self.settings)
+        started = time.perf_counter()
+        results: list[TargetResult] = []
+        try:
+            if targets.tokens:
+                results = self._send_to_tokens(app, message, list(targets.tokens), dry_run=dry_run)
+            else:
+                results = [self._send_to_topic_or_condition(app, message, targets, dry_run=dry_run)]
+        finally:
+            self._observe(results, time.perf_counter() - started, kind=targets.kind)
+        return results
+
+    def _send_to_tokens(
+        self, app: object, message: PushMessage, tokens: list[str], *, dry_run: bool
+    ) -> list[TargetResult]:
+        # The SDK starts one thread per token; chunks bound the threads (and sockets) per send.
+        chunk_size = parallel_requests(self.settings)
+        results: list[TargetResult] = []
+        for start in range(0, len(tokens), chunk_size):
+            chunk = tokens[start : start + chunk_size]
+            try:
+                batch = messaging.send_each_for_multicast(multicast_message(message, chunk), dry_run=dry_run, app=app)
+            except ValueError as exc:  # the SDK refused to encode: nothing was sent
+                raise _sdk_refusal(exc) from exc
+            except exceptions.FirebaseError as exc:  # the thread pool itself failed
+                results += [error_result(token, exc, is_token=True) for token in chunk]
+                continue
+            for token, response in zip(chunk, batch.responses, strict=True):
+                if response.success:
+                    results.append(TargetResult(target=token, message_id=response.message_id, error_code=None))
+                else:
+                    results.append(error_result(token, response.exception, is_token=True))
+        return results
+
+    def _send_to_topic_or_condition(
+        self, app: object, message: PushMessage, targets: PushTargets, *, dry_run: bool
+    ) -> TargetResult:
+        label = targets.labels[0]
+        try:
+            sdk_message = messaging.Message(topic=targets.topic, condition=targets.condition, **message_parts(message))
+            message_id = messaging.send(sdk_message, dry_run=dry_run, app=app)
+        except ValueError as exc:
+            raise _sdk_refusal(exc) from exc
+        except exceptions.FirebaseError as exc:
+            return error_result(label, exc, is_token=False)
+        return TargetResult(target=label, message_id=message_id, error_code=None)
+
+    def _observe(self, results: list[TargetResult], elapsed: float, *, kind: str) -> None:
+        delivered = sum(result.is_delivered for result in results)
+        outcome = "ok" if results and delivered == len(results) else ("partial" if delivered else "failed")
+        provider_call_seconds.labels("fcm", "send", outcome).observe(elapsed)
+        errors = Counter(str(result.error_code) for result in results if result.error_code)
+        # counts only: device tokens identify people's phones and are not logged
+        logger.info(
+            "fcm send delivered %d of %d (%s) in %.0f ms",
+            delivered,
+            len(results),
+            kind,
+            elapsed * 1000,
+            extra={
+                "provider": "fcm",
+                "outcome": outcome,
+                "errors": dict(errors),
+                "connection": self.settings.connection_id,
+            },
+        )
+
+
+def _sdk_refusal(exc: ValueError) -> ValidationFailed:
+    return ValidationFailed("The push notification is invalid.", errors=[FieldError("message", str(exc))])
