@@ -221,6 +221,13 @@ KAFKA_TOPIC_EVENTS = env.string("KAFKA_TOPIC_EVENTS", "addon-partner.events", de
 KAFKA_TEST_TOPICS = env.strings(
     "KAFKA_TEST_TOPICS", "addon-partner.test", description="topics allowed for POST /api/v1/events/test"
 )
+KAFKA_MESSAGE_TIMEOUT_MS = env.integer(
+    "KAFKA_MESSAGE_TIMEOUT_MS",
+    "15000",
+    description="how long a Kafka message may wait for its broker acknowledgement (message.timeout.ms)",
+)
+if not 1000 <= KAFKA_MESSAGE_TIMEOUT_MS <= 300_000:
+    raise ImproperlyConfigured("KAFKA_MESSAGE_TIMEOUT_MS must be between 1000 and 300000.")
 
 FIREBASE_ENABLED = env.boolean("FIREBASE_ENABLED", "false", description="send live pushes through Firebase")
 FIREBASE_CREDENTIALS_FILE = env.string(
