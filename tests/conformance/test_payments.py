@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -20,17 +21,15 @@ from core.ids import new_id
 from core.money import Money
 from partners.registry import ConnectorSettings, get_connector_class
 from payments.providers.base import (
-    Biller,
     BillerCategory,
     BillerKind,
     BillPaymentProvider,
     PaymentNotFound,
     PaymentStatus,
-    Quote,
 )
 from sandbox.niirpay.accounts import register_account
-from sandbox.services import effects_count
 from tests.conformance.conftest import CONFORMANCE_TIMEOUTS, rail_connectors
+from tests.payments.rail import biller_of, paid, quote_for, reference_ending
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -66,41 +65,6 @@ def build(request: pytest.FixtureRequest, connector_name: str, sandbox_url: str)
         return connector
 
     return _build
-
-
-def paid(connector_name: str, reference: str) -> int:
-    return effects_count(provider=connector_name, reference=reference, effect="bill_payment")
-
-
-def biller_of(connector: BillPaymentProvider, kind: BillerKind, category: BillerCategory | None = None) -> Biller:
-    for biller in connector.list_billers():
-        if biller.kind is kind and category in (None, biller.category) and biller.is_available:
-            return biller
-    raise AssertionError(f"the catalogue has no available {kind} biller of category {category}")
-
-
-def reference_ending(biller: Biller, suffix: str) -> str:
-    reference = biller.reference_example[: -len(suffix)] + suffix
-    assert biller.accepts_reference(reference), reference
-    return reference
-
-
-def prepaid_amount(biller: Biller) -> Money:
-    minor = biller.offers[0].amount_minor if biller.offers else max(biller.min_amount_minor, 5_000)
-    return Money(minor, biller.currency)
-
-
-def quote_for(connector: BillPaymentProvider, biller: Biller, customer_reference: str) -> Quote:
-    """Look the customer up, then quote the oldest open bill or a valid prepaid amount."""
-    lookup = connector.lookup(biller_code=biller.code, customer_reference=customer_reference)
-    if biller.kind is BillerKind.BILL:
-        assert lookup.bills, f"{biller.code} {customer_reference} has no open bill"
-        return connector.quote(
-            biller_code=biller.code, customer_reference=customer_reference, bill_id=lookup.bills[0].bill_id
-        )
-    return connector.quote(
-        biller_code=biller.code, customer_reference=customer_reference, amount=prepaid_amount(biller)
-    )
 
 
 # --- catalogue and the happy path of every biller -------------------------------------------------
@@ -468,7 +432,7 @@ def test_an_unavailable_biller_is_retryable_and_listed_as_such(build: Any) -> No
 
 def test_wrong_credentials_are_refused(connector_settings: ConnectorSettings) -> None:
     credentials = {**connector_settings.credentials, "api_secret": "not-the-secret"}
-    settings = ConnectorSettings(**{**connector_settings.__dict__, "credentials": credentials})
+    settings = replace(connector_settings, credentials=credentials)
     connector = get_connector_class(settings.connector)(settings)
     with pytest.raises(ProviderRejected) as refused:
         connector.balance()
