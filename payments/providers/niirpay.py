@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote as url_quote
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from core.errors import ErrorCode, ProviderError, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.http import ProviderHttpClient, ProviderResponse, raise_for_provider_status
+from core.logging import mask_text
 from core.money import Money
 from core.signing import signature_header
 from partners.registry import ConnectorSettings, register
@@ -145,7 +146,9 @@ class NiirpayConnector(BillPaymentProvider):
         moves_money: bool = False,
     ) -> Any:
         raw = json.dumps(json_body, separators=(",", ":")).encode() if json_body is not None else b""
-        signed_path = urlsplit(self._client.url(path)).path
+        url = urlsplit(self._client.url(path))
+        # docs/providers/niirpay.md §2: the signed path is percent-decoded, plus the raw query.
+        signed_path = unquote(url.path) + (f"?{url.query}" if url.query else "")
         send_headers = {
             **(headers or {}),
             SIGNATURE_HEADER: signature_header(self._api_secret, method, signed_path, raw),
@@ -171,23 +174,24 @@ def _check_reference(reference: str) -> None:
         raise ValueError("a niirpay reference is 1 to 64 characters of A-Z a-z 0-9 _ . : -")
 
 
-def _error_code(response: ProviderResponse) -> str | None:
+def _error_of(response: ProviderResponse) -> tuple[str | None, str]:
+    """Niirpay's ``(error.code, error.message)`` of an error answer, when it has them."""
     try:
         error = json.loads(response.content or b"null")["error"]
-        code = error["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return code if isinstance(code, str) else None
+        code, message = error["code"], error.get("message", "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, ""
+    return (code if isinstance(code, str) else None), (mask_text(message[:300]) if isinstance(message, str) else "")
 
 
 def _error_for(response: ProviderResponse, *, operation: str, moves_money: bool) -> ProviderError:
     """The typed error of a non-2xx answer. Only 4xx bodies are trusted: a 5xx, 408 or 429
     keeps core's meaning (unknown on a money-moving call, unavailable otherwise)."""
-    code = _error_code(response)
+    code, detail = _error_of(response)
     status = response.status
     if 400 <= status < 500 and status not in (408, 429):
         error_class, error_code = _ERRORS.get(code or "", (ProviderRejected, ErrorCode.PROVIDER_REJECTED))
-        message = f"{PROVIDER} {operation}: HTTP {status} {code or 'without an error code'}"
+        message = f"{PROVIDER} {operation}: HTTP {status} {code or 'without an error code'}: {detail}"
         return error_class(message, code=error_code, provider_code=code, http_status=status)
     try:
         raise_for_provider_status(

@@ -2,7 +2,8 @@
 
 Assumed contract (docs/providers/niirpay.md "Authentication"): ``Authorization: Bearer
 <api_key>`` plus ``X-Niirpay-Signature: t=<unix seconds>,v1=<hex>`` where ``v1`` is
-HMAC-SHA256 with the account's API secret over ``"<t>\\n<METHOD>\\n<path with query>\\n" + body``.
+HMAC-SHA256 with the account's API secret over ``"<t>\\n<METHOD>\\n<path with query>\\n" + body``
+(the path percent-decoded).
 The API secret is kept in the generic sandbox account's ``webhook_secret`` (Niirpay has one
 shared secret per account). Knobs for tests and demos live in the account's ``extra``.
 """
@@ -103,7 +104,9 @@ def authenticate(request: HttpRequest) -> NiirpayAccount:
         raise WireError(401, "INVALID_SIGNATURE", f"{SIGNATURE_HEADER}: {exc}.") from None
     if not timestamp_is_fresh(stamp):
         raise WireError(401, "INVALID_SIGNATURE", "The signature timestamp is outside the 5 minute window.")
-    path = request.get_full_path()
+    # The signed path is percent-decoded (request.path is) plus the raw query string.
+    query = request.META.get("QUERY_STRING", "")
+    path = request.path + (f"?{query}" if query else "")
     if not any(verify(sim.webhook_secret, stamp, request.method or "", path, request.body, v1) for v1 in signatures):
         raise WireError(401, "INVALID_SIGNATURE", "The signature does not match the request.")
     return NiirpayAccount.from_sim(sim)

@@ -317,6 +317,20 @@ def test_concurrent_payments_with_the_same_reference_pay_once(
     assert paid(connector_name, reference) == 1
 
 
+def test_references_with_every_allowed_character_pay_and_are_found(
+    connector: BillPaymentProvider, connector_name: str
+) -> None:
+    biller = biller_of(connector, BillerKind.PREPAID, BillerCategory.AIRTIME)
+    reference = f"bill-pay_2026.09:{secrets.token_hex(4)}"
+
+    result = connector.pay(
+        quote_id=quote_for(connector, biller, biller.reference_example).quote_id, reference=reference
+    )
+
+    assert connector.payment_status(reference) == result
+    assert paid(connector_name, reference) == 1
+
+
 def test_the_same_reference_for_another_quote_is_refused(connector: BillPaymentProvider, connector_name: str) -> None:
     biller = biller_of(connector, BillerKind.PREPAID, BillerCategory.AIRTIME)
     reference = new_id("txn")

@@ -165,7 +165,10 @@ def test_an_unknown_4xx_code_is_a_rejection_that_keeps_the_providers_code(connec
 def test_the_payment_status_path_escapes_the_reference(connector: NiirpayConnector) -> None:
     answer(200, {**PAYMENT, "reference": "txn:1"})
     assert connector.payment_status("txn:1").reference == "txn:1"
-    assert Provider.seen[-1][1] == "/niirpay/v1/payments/txn%3A1"
+    _, path, _, headers = Provider.seen[-1]
+    assert path == "/niirpay/v1/payments/txn%3A1"
+    stamp, signatures = parse_signature_header(headers["X-Niirpay-Signature"])
+    assert verify(SECRET, stamp, "GET", "/niirpay/v1/payments/txn:1", b"", signatures[0])  # decoded path
 
 
 def test_programming_errors_never_reach_the_provider(connector: NiirpayConnector, base_url: str) -> None:
