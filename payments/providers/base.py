@@ -12,8 +12,9 @@ Error semantics, shared by every method (core/errors.py):
   ``bill_already_paid``, ``quote_expired``, ``quote_already_used``, ``not_found``,
   ``idempotency_key_reused``, ``validation_error``, ``unsupported_currency``,
   ``provider_not_configured``, ``provider_rejected``). Do not retry.
-- ``ProviderUnavailable``: nothing happened at the provider (connection refused, 429, 5xx on a
-  read, or ``biller_unavailable`` when the biller's own system is down): retry later.
+- ``ProviderUnavailable``: no usable answer and nothing to resolve (connection refused, 429;
+  on every method but ``pay`` also timeouts, 5xx and unreadable answers; ``biller_unavailable``
+  when the biller's own system is down): retry later.
 - ``ProviderOutcomeUnknown``: only from ``pay``: the request may have been carried out but the
   answer was lost (timeout, reset, 5xx, 408, an unreadable answer, or the same reference still
   being processed). Never a failure: resolve with ``payment_status(reference)`` or by sending
@@ -227,7 +228,8 @@ class BillPaymentProvider(abc.ABC):
         """The provider's current record of the payment made under our ``reference``.
 
         Raises ``PaymentNotFound`` when the provider never recorded one (nothing was paid) and
-        ``ProviderUnavailable`` when it cannot answer now. Must never move money.
+        ``ProviderUnavailable`` when no usable answer came (timeout, 5xx, unreadable): ask again
+        later, never conclude anything from it. Must never move money.
         """
 
     @abc.abstractmethod

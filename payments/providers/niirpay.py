@@ -125,8 +125,8 @@ class NiirpayConnector(BillPaymentProvider):
     def payment_status(self, reference: str) -> PaymentResult:
         _check_reference(reference)
         path = f"v1/payments/{url_quote(reference, safe='')}"
-        # An unreadable status answer leaves the outcome unknown: keep asking, never guess.
-        with _reading("payment_status", moves_money=True):
+        # An unreadable status answer is no answer: ProviderUnavailable, ask again, never guess.
+        with _reading("payment_status", moves_money=False):
             return parse_payment(self._call("GET", path, operation="payment_status"), expected_reference=reference)
 
     def balance(self) -> Money:
@@ -155,15 +155,21 @@ class NiirpayConnector(BillPaymentProvider):
         }
         if json_body is not None:
             send_headers["Content-Type"] = "application/json"
-        response = self._client.request(
-            method,
-            path,
-            operation=operation,
-            moves_money=moves_money,
-            data=raw or None,
-            headers=send_headers,
-            raise_for_status=False,
-        )
+        try:
+            response = self._client.request(
+                method,
+                path,
+                operation=operation,
+                moves_money=moves_money,
+                data=raw or None,
+                headers=send_headers,
+                raise_for_status=False,
+            )
+        except ProviderOutcomeUnknown as exc:
+            if moves_money:
+                raise
+            # A lost answer to a call that moves no money leaves nothing to resolve: ask again.
+            raise ProviderUnavailable(exc.message, http_status=exc.http_status) from exc
         if response.ok:
             return json.loads(response.content)  # ValueError: read by _reading as unreadable
         raise _error_for(response, operation=operation, moves_money=moves_money)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -38,6 +39,7 @@ PAYMENT = {
 class Provider(BaseHTTPRequestHandler):
     answer: ClassVar[tuple[int, bytes, dict[str, str]]] = (200, b"{}", {})
     seen: ClassVar[list[tuple[str, str, bytes, dict[str, str]]]] = []
+    delay_seconds: ClassVar[float] = 0.0
 
     def log_message(self, *args: object) -> None:
         pass
@@ -46,6 +48,7 @@ class Provider(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         Provider.seen.append((self.command, self.path, self.rfile.read(length), dict(self.headers)))
         status, body, headers = Provider.answer
+        time.sleep(Provider.delay_seconds)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -120,7 +123,7 @@ def test_an_unreadable_payment_answer_is_unknown_never_a_failure(connector: Niir
     answer(200, body)
     with pytest.raises(ProviderOutcomeUnknown):
         connector.pay(quote_id="NQ1", reference="txn_1")
-    with pytest.raises(ProviderOutcomeUnknown):
+    with pytest.raises(ProviderUnavailable):  # no answer to the question: ask again later
         connector.payment_status("txn_1")
 
 
@@ -137,8 +140,21 @@ def test_5xx_is_unavailable_on_reads_and_unknown_on_pay(connector: NiirpayConnec
     answer(502, {"error": {"code": "QUOTE_EXPIRED"}})  # a 5xx body is not trusted
     with pytest.raises(ProviderUnavailable):
         connector.lookup(biller_code="SENELEC", customer_reference="012345678912")
+    with pytest.raises(ProviderUnavailable):
+        connector.payment_status("txn_1")
     with pytest.raises(ProviderOutcomeUnknown):
         connector.pay(quote_id="NQ1", reference="txn_1")
+
+
+def test_a_read_timeout_is_unknown_on_pay_and_unavailable_elsewhere(connector: NiirpayConnector) -> None:
+    Provider.delay_seconds = 1.3  # past the 1.0 s read timeout
+    try:
+        with pytest.raises(ProviderOutcomeUnknown):
+            connector.pay(quote_id="NQ1", reference="txn_1")
+        with pytest.raises(ProviderUnavailable):
+            connector.payment_status("txn_1")
+    finally:
+        Provider.delay_seconds = 0.0
 
 
 def test_throttling_is_unavailable_with_retry_after(connector: NiirpayConnector) -> None:
