@@ -5,3 +5,7 @@ class MobileMoneyConfig(AppConfig):
     """Orange Money and Wave: cash-in, checkout sessions, balances, callbacks."""
 
     name = "mobilemoney"
+
+    def ready(self) -> None:
+        # Connectors register themselves with partners.registry on import (DESIGN.md §6).
+        from mobilemoney.providers import orange_money, wave  # noqa: F401

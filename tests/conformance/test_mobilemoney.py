@@ -1,0 +1,471 @@
+"""Conformance of the mobile-money rail: every connector against its simulator, over real HTTP.
+
+Each test runs once per connector (``CONNECTORS``). Outcomes are chosen by the recipient's or
+payer's MSISDN (DESIGN.md §6); every failure path also proves, with the simulator's
+``SimEffect`` rows and the float balance, that nothing was paid.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import requests
+
+from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from core.money import Money
+from mobilemoney.providers.base import (
+    CallbackEvent,
+    CashInBatchRequest,
+    CashInRequest,
+    CheckoutRequest,
+    CheckoutStatus,
+    EventKind,
+    MobileMoneyProvider,
+    OperationStatus,
+    PaymentStatus,
+)
+from partners.registry import ConnectorSettings, get_connector_class
+from sandbox.models import SimCallback
+from sandbox.orange_money.accounts import om_account_register
+from sandbox.services import effects_count
+from sandbox.wave.accounts import wave_account_register
+from tests.conformance.conftest import CONFORMANCE_TIMEOUTS, rail_connectors
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _callback_url(sandbox_url: str, provider_path: str) -> str:
+    return sandbox_url.removesuffix("/sandbox/") + f"/callbacks/{provider_path}"
+
+
+def setup_wave(sandbox_url: str) -> ConnectorSettings:
+    account = wave_account_register(callback_url=_callback_url(sandbox_url, "wave"))
+    return ConnectorSettings(
+        connection_id="pcn_test_wave",
+        connector="wave",
+        provider_code="wave",
+        mode="test",
+        base_url=sandbox_url + "wave/",
+        credentials={"api_key": account.api_key, "webhook_secret": account.webhook_secret},
+        timeouts=CONFORMANCE_TIMEOUTS,
+        limits={},
+    )
+
+
+def setup_orange_money(sandbox_url: str) -> ConnectorSettings:
+    account = om_account_register(callback_url=_callback_url(sandbox_url, "orange-money"))
+    extra = account.extra
+    return ConnectorSettings(
+        connection_id="pcn_test_orange_money",
+        connector="orange_money",
+        provider_code="orange-money",
+        mode="test",
+        base_url=sandbox_url + "orange-money/",
+        credentials={
+            "client_id": account.api_key,
+            "client_secret": extra["client_secret"],
+            "partner_msisdn": "+221" + extra["partner_msisdn"],
+            "pin": extra["pin"],
+            "merchant_code": extra["merchant_code"],
+            "merchant_name": extra["merchant_name"],
+            "callback_api_key": extra["callback_api_key"],
+            "callback_signing_secret": account.webhook_secret,
+        },
+        timeouts=CONFORMANCE_TIMEOUTS,
+        limits={},
+    )
+
+
+CONNECTORS = rail_connectors({"wave": setup_wave, "orange_money": setup_orange_money})
+
+
+@dataclass(frozen=True)
+class SandboxSide:
+    """Where each simulator records what it did (the provider's side of the conformance)."""
+
+    provider: str
+    cash_in_effect: str
+    checkout_effect: str
+    pay_path: str
+
+
+SIDES = {
+    "wave": SandboxSide("wave", "payout", "checkout_payment", "wave/_test/checkout/{id}/pay"),
+    "orange_money": SandboxSide("orange_money", "cash_in", "merchant_payment", "orange-money/_test/qrcode/{id}/pay"),
+}
+AMOUNT = Money(1500, "XOF")
+
+
+@pytest.fixture
+def side(connector_name: str) -> SandboxSide:
+    return SIDES[connector_name]
+
+
+def reference() -> str:
+    return f"txn_{uuid.uuid4().hex[:20]}"
+
+
+def msisdn(suffix: str = "1234") -> str:
+    return f"+22177000{suffix}"
+
+
+def cash_in_request(suffix: str = "1234", amount: Money = AMOUNT, ref: str | None = None) -> CashInRequest:
+    return CashInRequest(reference=ref or reference(), msisdn=msisdn(suffix), money=amount, reason="Sandbox test")
+
+
+def checkout_request(ref: str | None = None) -> CheckoutRequest:
+    return CheckoutRequest(
+        reference=ref or reference(),
+        money=Money(2500, "XOF"),
+        success_url="https://partner.example/success",
+        error_url="https://partner.example/error",
+    )
+
+
+def pay(sandbox_url: str, side: SandboxSide, session_id: str, payer: str) -> requests.Response:
+    return requests.post(sandbox_url + side.pay_path.format(id=session_id), json={"payer_msisdn": payer}, timeout=5)
+
+
+def callbacks(side: SandboxSide) -> list[SimCallback]:
+    return list(SimCallback.objects.filter(provider=side.provider).order_by("pk"))
+
+
+def verified_events(connector: MobileMoneyProvider, callback: SimCallback) -> list[CallbackEvent]:
+    body = bytes(callback.body)
+    assert connector.verify_callback(callback.headers, body, time.time()) is True
+    return connector.parse_callback(callback.headers, body)
+
+
+# --- cash-in -----------------------------------------------------------------------------------
+
+
+def test_cash_in_succeeds_pays_once_and_debits_the_float(connector, side) -> None:
+    before = connector.balance()
+    request = cash_in_request()
+
+    result = connector.cash_in(request)
+
+    assert result.status is OperationStatus.SUCCEEDED
+    assert result.reference == request.reference
+    assert result.provider_reference
+    assert result.money == AMOUNT
+    assert effects_count(provider=side.provider, reference=request.reference, effect=side.cash_in_effect) == 1
+    assert before - connector.balance() == AMOUNT + Money(result.fee_minor or 0, "XOF")
+    expected_callbacks = 1 if connector.sends_cash_in_callbacks else 0  # Wave has no payout webhooks
+    assert len(callbacks(side)) == expected_callbacks
+
+
+def test_cash_in_status_reports_a_paid_cash_in(connector) -> None:
+    request = cash_in_request()
+    paid = connector.cash_in(request)
+
+    by_reference = connector.cash_in_status(request.reference)
+    by_id = connector.cash_in_status(request.reference, paid.provider_reference)
+
+    assert by_reference is not None and by_reference.status is OperationStatus.SUCCEEDED
+    assert by_reference.provider_reference == paid.provider_reference
+    assert by_reference.msisdn == request.msisdn
+    assert by_reference.money == AMOUNT
+    assert by_id is not None and by_id.status is OperationStatus.SUCCEEDED
+    assert connector.cash_in_status(reference()) is None
+
+
+def test_repeated_cash_in_with_the_same_reference_pays_once(connector, side) -> None:
+    before = connector.balance()
+    request = cash_in_request()
+
+    first = connector.cash_in(request)
+    second = connector.cash_in(request)
+
+    assert second.provider_reference == first.provider_reference
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+    assert before - connector.balance() == AMOUNT + Money(first.fee_minor or 0, "XOF")
+
+
+def test_same_reference_with_another_request_is_refused_and_pays_nothing_more(connector, side) -> None:
+    request = cash_in_request()
+    connector.cash_in(request)
+
+    with pytest.raises(ProviderRejected) as refused:
+        connector.cash_in(dataclasses.replace(request, money=Money(2000, "XOF")))
+
+    assert refused.value.http_status == 409
+    assert refused.value.code is ErrorCode.PROVIDER_REJECTED
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+def test_9901_rejected_recipient_pays_nothing(connector, side) -> None:
+    before = connector.balance()
+    request = cash_in_request("9901")
+
+    with pytest.raises(ProviderRejected) as refused:
+        connector.cash_in(request)
+
+    assert refused.value.code is ErrorCode.PROVIDER_REJECTED
+    assert refused.value.retryable is False
+    assert refused.value.provider_code in {"recipient-account-blocked", "2000"}
+    assert effects_count(provider=side.provider, reference=request.reference) == 0
+    assert connector.balance() == before
+
+
+def test_9902_timeout_is_unknown_then_the_status_query_says_succeeded(connector, side, settings) -> None:
+    settings.SANDBOX_HANG_SECONDS = 2.0  # beyond the 1.5 s read timeout
+    request = cash_in_request("9902")
+
+    with pytest.raises(ProviderOutcomeUnknown):
+        connector.cash_in(request)
+    status = connector.cash_in_status(request.reference)
+    retried = connector.cash_in(request)  # a retry with the same reference cannot pay twice
+
+    assert status is not None and status.status is OperationStatus.SUCCEEDED
+    assert retried.status is OperationStatus.SUCCEEDED
+    assert retried.provider_reference == status.provider_reference
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+def test_9903_first_attempt_fails_with_5xx_and_the_retry_pays_once(connector, side) -> None:
+    request = cash_in_request("9903")
+
+    with pytest.raises((ProviderOutcomeUnknown, ProviderUnavailable)):
+        connector.cash_in(request)
+    assert effects_count(provider=side.provider, reference=request.reference) == 0
+    result = connector.cash_in(request)
+
+    assert result.status is OperationStatus.SUCCEEDED
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+def test_9904_insufficient_float_is_rejected_and_pays_nothing(connector, side) -> None:
+    before = connector.balance()
+    request = cash_in_request("9904")
+
+    with pytest.raises(ProviderRejected) as refused:
+        connector.cash_in(request)
+
+    assert refused.value.code is ErrorCode.PROVIDER_INSUFFICIENT_FUNDS
+    assert refused.value.provider_code in {"insufficient-funds", "2020"}
+    assert effects_count(provider=side.provider, reference=request.reference) == 0
+    assert connector.balance() == before
+
+
+def test_9905_succeeds_and_cash_in_notifications_come_late_and_twice(connector, side) -> None:
+    request = cash_in_request("9905")
+
+    result = connector.cash_in(request)
+
+    assert result.status is OperationStatus.SUCCEEDED
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+    queued = callbacks(side)
+    if not connector.sends_cash_in_callbacks:
+        assert queued == []  # Wave: no payout webhooks; 9905 applies to checkout sessions
+        return
+    assert len(queued) == 2
+    assert all((cb.deliver_after - cb.created_at).total_seconds() >= 4 for cb in queued)
+    first, second = (verified_events(connector, cb) for cb in queued)
+    assert first == second  # the same event delivered twice: one dedupe key
+    (event,) = first
+    assert event.kind is EventKind.CASH_IN
+    assert event.reference == request.reference
+    assert event.provider_reference == result.provider_reference
+    assert event.status is OperationStatus.SUCCEEDED
+    assert event.money == AMOUNT
+    assert event.msisdn == request.msisdn
+
+
+def test_batch_cash_in(connector, side) -> None:
+    items = tuple(cash_in_request(suffix) for suffix in ("1111", "9901", "2222", "9904"))
+    batch = CashInBatchRequest(reference=reference(), items=items)
+    if not connector.supports_batch:
+        with pytest.raises(ProviderRejected, match="not supported by"):
+            connector.cash_in_batch(batch)
+        return
+    before = connector.balance()
+
+    submission = connector.cash_in_batch(batch)
+    polls = [connector.cash_in_batch_status(submission.batch_id) for _ in range(6)]
+    again = connector.cash_in_batch(batch)
+
+    assert again.batch_id == submission.batch_id
+    assert polls[0].is_complete is False
+    assert polls[-1].is_complete is True
+    results = {result.reference: result for result in polls[-1].items}
+    assert [results[item.reference].status for item in items] == [
+        OperationStatus.SUCCEEDED,
+        OperationStatus.FAILED,
+        OperationStatus.SUCCEEDED,
+        OperationStatus.FAILED,
+    ]
+    assert results[items[1].reference].failure_code == ErrorCode.PROVIDER_REJECTED
+    assert results[items[3].reference].failure_code == ErrorCode.PROVIDER_INSUFFICIENT_FUNDS
+    assert [effects_count(provider=side.provider, reference=item.reference) for item in items] == [1, 0, 1, 0]
+    fees = sum(results[items[index].reference].fee_minor or 0 for index in (0, 2))
+    assert before - connector.balance() == Money(2 * AMOUNT.minor + fees, "XOF")
+
+
+# --- checkout sessions --------------------------------------------------------------------------
+
+
+def test_checkout_create_get_pay_search(connector, side, sandbox_url) -> None:
+    request = checkout_request()
+
+    created = connector.checkout_create(request)
+    fetched = connector.checkout_get(created.provider_session_id)
+
+    assert created.status is CheckoutStatus.OPEN and created.payment_status is PaymentStatus.PROCESSING
+    assert created.money == request.money
+    assert created.payment_url and created.qr_payload
+    assert created.expires_at is not None
+    if created.qr_png_base64 is not None:  # Orange Money draws the QR code; Wave does not
+        assert base64.b64decode(created.qr_png_base64).startswith(b"\x89PNG")
+    assert (fetched.provider_session_id, fetched.status, fetched.money) == (
+        created.provider_session_id,
+        CheckoutStatus.OPEN,
+        request.money,
+    )
+    assert pay(sandbox_url, side, created.provider_session_id, msisdn("5678")).status_code == 200
+    paid = connector.checkout_get(created.provider_session_id)
+    found = connector.checkout_search(request.reference)
+
+    assert (paid.status, paid.payment_status) == (CheckoutStatus.COMPLETE, PaymentStatus.SUCCEEDED)
+    assert paid.provider_transaction_id
+    assert [(s.reference, s.status, s.money) for s in found] == [
+        (request.reference, CheckoutStatus.COMPLETE, request.money)
+    ]
+    assert effects_count(provider=side.provider, reference=request.reference, effect=side.checkout_effect) == 1
+    assert pay(sandbox_url, side, created.provider_session_id, msisdn("5678")).status_code == 409
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+def test_checkout_callback_verifies_and_forgeries_are_refused(connector, connector_settings, side, sandbox_url) -> None:
+    request = checkout_request()
+    session = connector.checkout_create(request)
+    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    (callback,) = callbacks(side)
+    headers, body = callback.headers, bytes(callback.body)
+
+    (event,) = verified_events(connector, callback)
+    stamp = int(next(part for part in _signature(headers).split(",") if part.startswith("t="))[2:])
+    stranger = get_connector_class(connector_settings.connector)(_with_foreign_secrets(connector_settings))
+
+    assert event.kind is EventKind.CHECKOUT
+    assert event.status is OperationStatus.SUCCEEDED
+    assert event.reference == request.reference
+    assert event.money == request.money
+    assert event.event_id
+    assert connector.verify_callback(headers, body.replace(b"2500", b"2600"), time.time()) is False
+    assert connector.verify_callback(headers, body + b" ", time.time()) is False
+    assert connector.verify_callback(headers, body, stamp + 301) is False
+    assert connector.verify_callback(headers, body, stamp - 301) is False
+    assert connector.verify_callback(headers, body, stamp + 300) is True
+    assert stranger.verify_callback(headers, body, time.time()) is False
+    unsigned = {key: value for key, value in headers.items() if "signature" not in key.lower()}
+    assert connector.verify_callback(unsigned, body, time.time()) is False
+
+
+def test_checkout_payment_failure_9901_is_reported_and_pays_nothing(connector, side, sandbox_url) -> None:
+    request = checkout_request()
+    session = connector.checkout_create(request)
+
+    pay(sandbox_url, side, session.provider_session_id, msisdn("9901"))
+    (callback,) = callbacks(side)
+    (event,) = verified_events(connector, callback)
+    after = connector.checkout_get(session.provider_session_id)
+
+    assert event.kind is EventKind.CHECKOUT
+    assert event.status is OperationStatus.FAILED
+    assert event.reference == request.reference
+    assert after.payment_status is PaymentStatus.FAILED
+    assert after.status is not CheckoutStatus.COMPLETE
+    assert effects_count(provider=side.provider, reference=request.reference) == 0
+
+
+def test_checkout_9905_callback_comes_late_and_twice(connector, side, sandbox_url) -> None:
+    request = checkout_request()
+    session = connector.checkout_create(request)
+
+    pay(sandbox_url, side, session.provider_session_id, msisdn("9905"))
+    queued = callbacks(side)
+
+    assert len(queued) == 2
+    assert all((cb.deliver_after - cb.created_at).total_seconds() >= 4 for cb in queued)
+    first, second = (verified_events(connector, cb) for cb in queued)
+    assert [e.event_id for e in first] == [e.event_id for e in second]
+    assert [(e.reference, e.status) for e in first] == [(request.reference, OperationStatus.SUCCEEDED)]
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+def test_checkout_expire(connector, side, sandbox_url) -> None:
+    session = connector.checkout_create(checkout_request())
+    if not connector.supports_checkout_expire:
+        with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
+            connector.checkout_expire(session.provider_session_id)
+        return
+
+    expired = connector.checkout_expire(session.provider_session_id)
+
+    assert (expired.status, expired.payment_status) == (CheckoutStatus.EXPIRED, PaymentStatus.CANCELLED)
+    with pytest.raises(ProviderRejected) as refused:
+        connector.checkout_expire(session.provider_session_id)
+    assert refused.value.http_status == 409
+    assert pay(sandbox_url, side, session.provider_session_id, msisdn("5678")).status_code == 409
+    assert effects_count(provider=side.provider, reference=session.reference or "") == 0
+
+
+def test_checkout_refund(connector, side, sandbox_url) -> None:
+    session = connector.checkout_create(checkout_request())
+    if not connector.supports_checkout_refund:
+        with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
+            connector.checkout_refund(session.provider_session_id)
+        return
+    with pytest.raises(ProviderRejected):
+        connector.checkout_refund(session.provider_session_id)  # nothing paid yet
+    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    before = connector.balance()
+
+    refunded = connector.checkout_refund(session.provider_session_id)
+    again = connector.checkout_refund(session.provider_session_id)
+
+    assert refunded.payment_status is PaymentStatus.REFUNDED and refunded.refunded_at is not None
+    assert again.payment_status is PaymentStatus.REFUNDED
+    assert effects_count(provider=side.provider, reference=session.reference or "", effect="checkout_refund") == 1
+    assert before - connector.balance() == session.money
+
+
+def test_payer_restriction(connector, side, sandbox_url) -> None:
+    request = dataclasses.replace(checkout_request(), restrict_payer_msisdn=msisdn("4321"))
+    if not connector.supports_payer_restriction:
+        with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
+            connector.checkout_create(request)
+        return
+    session = connector.checkout_create(request)
+
+    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    refused = connector.checkout_get(session.provider_session_id)
+    pay(sandbox_url, side, session.provider_session_id, msisdn("4321"))
+    paid = connector.checkout_get(session.provider_session_id)
+
+    assert (refused.payment_status, refused.provider_failure_code) == (PaymentStatus.FAILED, "payer-mobile-mismatch")
+    assert paid.payment_status is PaymentStatus.SUCCEEDED
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _signature(headers: dict[str, Any]) -> str:
+    return next(value for key, value in headers.items() if key.lower().endswith("signature"))
+
+
+def _with_foreign_secrets(settings: ConnectorSettings) -> ConnectorSettings:
+    """The same connection with secrets the simulator never used."""
+    secret_keys = ("webhook_secret", "callback_signing_secret", "callback_api_key")
+    credentials = {
+        key: ("not-the-secret" if key in secret_keys else value) for key, value in settings.credentials.items()
+    }
+    return dataclasses.replace(settings, credentials=credentials)
