@@ -154,9 +154,13 @@ def check_connection(*, timeout: float) -> None:
 
 @dataclass
 class _ProducerSlot:
-    producer: Producer
     identity: str  # process id + configuration: a forked child or a new config gets a new producer
-    is_fatal: bool = False
+    producer: Producer | None = None
+    is_fatal: bool = False  # set by this producer's own callbacks only
+
+    @property
+    def is_from_this_process(self) -> bool:
+        return self.identity.split(":", 1)[0] == str(os.getpid())
 
 
 _slot: _ProducerSlot | None = None
@@ -167,11 +171,12 @@ def _identity(config: Mapping[str, Any]) -> str:
     return f"{os.getpid()}:{json.dumps(config, sort_keys=True, default=str)}"
 
 
-def get_producer() -> Producer:
-    """The process's producer, created on first use; raises ``KafkaDisabled`` when switched off.
+def _current_slot() -> _ProducerSlot:
+    """The process's producer slot, created on first use; raises ``KafkaDisabled`` when switched off.
 
-    A new one is created after a fork (librdkafka threads do not survive it), when the settings
-    changed, and after a fatal idempotent-producer error (that instance can no longer produce).
+    A new producer is created after a fork (librdkafka threads do not survive it), when the
+    settings changed, and after a fatal idempotent-producer error (that instance can no longer
+    produce; providers.md §6).
     """
     global _slot
     if not settings.ENABLE_KAFKA:
@@ -180,13 +185,26 @@ def get_producer() -> Producer:
     identity = _identity(config)
     with _slot_lock:
         if _slot is None or _slot.identity != identity or _slot.is_fatal:
-            if _slot is not None and _slot.identity.split(":", 1)[0] == str(os.getpid()):
+            if _slot is not None and _slot.producer is not None and _slot.is_from_this_process:
                 _slot.producer.flush(0)  # serve what is ready; the rest is reported undelivered
+            slot = _ProducerSlot(identity)
             # librdkafka's own log lines go to Python logging (served on poll/flush), not stderr
-            full_config: dict[str, Any] = {**config, "logger": librdkafka_logger, "error_cb": _on_client_error}
-            _slot = _ProducerSlot(Producer(full_config), identity)
+            full_config: dict[str, Any] = {
+                **config,
+                "logger": librdkafka_logger,
+                "error_cb": functools.partial(_on_client_error, slot=slot),
+            }
+            slot.producer = Producer(full_config)
+            _slot = slot
             logger.info("kafka producer created for %s", config.get("bootstrap.servers"))
-        return _slot.producer
+        return _slot
+
+
+def get_producer() -> Producer:
+    """The process's producer (see ``_current_slot``); raises ``KafkaDisabled`` when switched off."""
+    producer = _current_slot().producer
+    assert producer is not None  # set before the slot is published
+    return producer
 
 
 def reset_producer(*, flush_timeout: float = 0.0) -> None:
@@ -194,23 +212,25 @@ def reset_producer(*, flush_timeout: float = 0.0) -> None:
     global _slot
     with _slot_lock:
         slot, _slot = _slot, None
-    if slot is not None and slot.identity.split(":", 1)[0] == str(os.getpid()):
+    if slot is not None and slot.producer is not None and slot.is_from_this_process:
         slot.producer.flush(flush_timeout)
 
 
-def _on_client_error(error: KafkaError) -> None:
+def _on_client_error(error: KafkaError, *, slot: _ProducerSlot) -> None:
     """Client-level errors (all brokers down, authentication…): logged; fatal ones retire the producer."""
     logger.warning("kafka client error %s: %s", error.name(), error.str(), extra={"fatal": error.fatal()})
-    if error.fatal() and _slot is not None:
-        _slot.is_fatal = True
+    if error.fatal():
+        slot.is_fatal = True
 
 
-def _on_delivery(error: KafkaError | None, message: Message, *, then: DeliveryCallback | None) -> None:
+def _on_delivery(
+    error: KafkaError | None, message: Message, *, slot: _ProducerSlot, then: DeliveryCallback | None
+) -> None:
     kafka_deliveries_total.labels("delivered" if error is None else "failed").inc()
     if error is not None:
         logger.warning("kafka delivery failed to %s: %s", message.topic(), error.name())
-        if error.fatal() and _slot is not None:
-            _slot.is_fatal = True
+        if error.fatal():
+            slot.is_fatal = True
     if then is not None:
         then(error, message)
 
@@ -229,8 +249,10 @@ def publish(
     """Queue one message; its delivery report (counted, then ``on_delivery``) comes on a later
     ``poll``/``flush``. Raises ``KafkaDisabled`` (nothing sent) or ``KafkaPublishFailed``
     (not queued). Messages with the same key go to the same partition, in publish order."""
-    producer = get_producer()
-    callback = functools.partial(_on_delivery, then=on_delivery)
+    slot = _current_slot()
+    producer = slot.producer
+    assert producer is not None
+    callback = functools.partial(_on_delivery, slot=slot, then=on_delivery)
     encoded_key = key.encode() if key is not None else None
     encoded_headers: list[tuple[str, str | bytes | None]] = [
         (name, item.encode() if isinstance(item, str) else item) for name, item in (headers or {}).items()

@@ -12,6 +12,7 @@ import logging
 import time
 from collections import Counter
 
+import firebase_admin
 from firebase_admin import exceptions, messaging
 
 from core.errors import FieldError, ValidationFailed
@@ -51,7 +52,7 @@ class FcmConnector(PushProvider):
         return results
 
     def _send_to_tokens(
-        self, app: object, message: PushMessage, tokens: list[str], *, dry_run: bool
+        self, app: firebase_admin.App, message: PushMessage, tokens: list[str], *, dry_run: bool
     ) -> list[TargetResult]:
         # The SDK starts one thread per token; chunks bound the threads (and sockets) per send.
         chunk_size = parallel_requests(self.settings)
@@ -73,7 +74,7 @@ class FcmConnector(PushProvider):
         return results
 
     def _send_to_topic_or_condition(
-        self, app: object, message: PushMessage, targets: PushTargets, *, dry_run: bool
+        self, app: firebase_admin.App, message: PushMessage, targets: PushTargets, *, dry_run: bool
     ) -> TargetResult:
         label = targets.labels[0]
         try:
