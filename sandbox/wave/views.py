@@ -52,6 +52,7 @@ PAYOUT_FIELDS = frozenset(
 )
 _SN_MOBILE_RE = re.compile(r"^\+221[0-9]{9}$")
 ITEMS_PER_POLL_DIVISOR = 3  # a batch completes over about three status polls
+IDEMPOTENCY_KEY_REQUIRED = "An 'Idempotency-Key' header is required for POST requests"  # providers.md §1.1
 
 
 def payout_problem(body: Any, loc: list[Any]) -> JsonResponse | None:
@@ -143,7 +144,7 @@ def payout_execute(account: SimAccount, body: dict[str, Any], key: str) -> Answe
 def payout_create(request: HttpRequest, account: SimAccount) -> HttpResponse:
     key = request.headers.get("Idempotency-Key", "")
     if not key or len(key) > 255:
-        return validation_error("An 'Idempotency-Key' header is required for POST requests")
+        return wave_error(400, "request-validation-error", IDEMPOTENCY_KEY_REQUIRED)
     body = json_body(request)
     if isinstance(body, JsonResponse):
         return body
@@ -199,7 +200,7 @@ def batch_execute(account: SimAccount, payouts: list[dict[str, Any]]) -> Answer:
 def batch_create(request: HttpRequest, account: SimAccount) -> HttpResponse:
     key = request.headers.get("Idempotency-Key", "")
     if not key:
-        return validation_error("An 'Idempotency-Key' header is required for POST requests")
+        return wave_error(400, "request-validation-error", IDEMPOTENCY_KEY_REQUIRED)
     body = json_body(request)
     if isinstance(body, JsonResponse):
         return body

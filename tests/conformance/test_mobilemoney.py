@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -186,6 +187,26 @@ def test_repeated_cash_in_with_the_same_reference_pays_once(connector, side) -> 
     assert second.provider_reference == first.provider_reference
     assert effects_count(provider=side.provider, reference=request.reference) == 1
     assert before - connector.balance() == AMOUNT + Money(first.fee_minor or 0, "XOF")
+
+
+def test_concurrent_retries_with_the_same_reference_pay_once(connector_settings, side) -> None:
+    request = cash_in_request()
+    barrier = threading.Barrier(6)
+    results: list[str | None] = []
+
+    def worker() -> None:
+        connector = get_connector_class(connector_settings.connector)(connector_settings)
+        barrier.wait()
+        results.append(connector.cash_in(request).provider_reference)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(results) == 6 and len(set(results)) == 1
+    assert effects_count(provider=side.provider, reference=request.reference) == 1
 
 
 def test_same_reference_with_another_request_is_refused_and_pays_nothing_more(connector, side) -> None:
