@@ -236,6 +236,14 @@ def best_result(results: list[CashInResult]) -> CashInResult | None:
     return results[0] if results else None
 
 
+TEST_MODE = "test"
+
+
+def require_test_mode(mode: str, operation: str) -> None:
+    if mode != TEST_MODE:
+        raise ProviderRejected(f"{operation} exists in test mode only", code=ErrorCode.PERMISSION_DENIED)
+
+
 def not_supported(provider: str, operation: str) -> ProviderRejected:
     """The error for an operation the provider does not offer (checked before any HTTP call)."""
     return ProviderRejected(f"{operation} is not supported by {provider}", code=ErrorCode.PROVIDER_REJECTED)
@@ -317,6 +325,14 @@ class MobileMoneyProvider(ABC):
         """Refund a paid session in full. Must never refund twice: the provider's refund is
         idempotent, a repeat returns the refunded session."""
         raise not_supported(self.provider_name, "refunding a checkout session")
+
+    def sandbox_pay_checkout(self, provider_session_id: str, payer_msisdn: str) -> CheckoutSession:
+        """OUR SANDBOX EXTENSION, not a provider API; test mode only. Act as the customer: the
+        simulator pays the session from ``payer_msisdn`` (outcome by its last digits, DESIGN.md
+        §6) and sends the provider's signed callback. Returns the session afterwards. Outside
+        test mode it is refused (``ProviderRejected``) before any call: it must never reach a
+        live provider."""
+        raise not_supported(self.provider_name, "paying as a sandbox customer")
 
     # --- float -----------------------------------------------------------------------------
 

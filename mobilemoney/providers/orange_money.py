@@ -40,6 +40,7 @@ from mobilemoney.providers.base import (
     OperationStatus,
     best_result,
     not_supported,
+    require_test_mode,
 )
 from mobilemoney.providers.msisdn import MsisdnError, e164_to_sn_local, sn_local_to_e164
 from mobilemoney.providers.orange_money_auth import (
@@ -292,6 +293,20 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         ]
 
     # checkout_expire / checkout_refund: Orange Money has neither (the base class refuses).
+
+    def sandbox_pay_checkout(self, provider_session_id: str, payer_msisdn: str) -> CheckoutSession:
+        # Our simulator's helper (docs/providers/orange_money.md "Sandbox"), never Sonatel's API.
+        require_test_mode(self.settings.mode, "paying as a sandbox customer")
+        response = self._http.request(
+            "POST",
+            f"/_test/qrcode/{provider_session_id}/pay",
+            operation="sandbox_pay",
+            json_body={"payer_msisdn": payer_msisdn},
+            raise_for_status=False,
+        )
+        if not response.ok:
+            raise wire.error_for(response, operation="sandbox_pay", moves_money=False)
+        return self.checkout_get(provider_session_id)
 
     # --- balance -----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from mobilemoney.providers.base import (
     MobileMoneyProvider,
     OperationStatus,
     best_result,
+    require_test_mode,
 )
 from mobilemoney.providers.signatures import verify_wave_signature
 from mobilemoney.providers.wire import decode_json, decode_json_answer, header, money_from_provider
@@ -219,6 +220,17 @@ class WaveConnector(MobileMoneyProvider):
         # Wave's refund is idempotent (§1.2).
         self._call(
             "POST", f"/v1/checkout/sessions/{provider_session_id}/refund", operation="checkout_refund", moves_money=True
+        )
+        return self.checkout_get(provider_session_id)
+
+    def sandbox_pay_checkout(self, provider_session_id: str, payer_msisdn: str) -> CheckoutSession:
+        # Our simulator's helper (docs/providers/wave.md "Sandbox"), never Wave's API.
+        require_test_mode(self.settings.mode, "paying as a sandbox customer")
+        self._call(
+            "POST",
+            f"/_test/checkout/{provider_session_id}/pay",
+            operation="sandbox_pay",
+            json_body={"payer_msisdn": payer_msisdn},
         )
         return self.checkout_get(provider_session_id)
 

@@ -89,3 +89,21 @@ def om_rotate_key(client_id: str) -> SimAccount:
         callback_url=account.callback_url,
         extra={**account.extra, **rsa_key_material()},
     )
+
+
+def om_connector_credentials(account: SimAccount) -> dict[str, str]:
+    """The credentials an ``orange_money`` provider connection needs to use this sandbox
+    application (demo seeding, tests). Without signed callbacks, only the Basic apiKey."""
+    extra = account.extra
+    credentials = {
+        "client_id": account.api_key,
+        "client_secret": extra["client_secret"],
+        "partner_msisdn": "+221" + extra["partner_msisdn"],
+        "pin": extra["pin"],
+        "merchant_code": extra["merchant_code"],
+        "merchant_name": extra["merchant_name"],
+        "callback_api_key": extra["callback_api_key"],
+    }
+    if extra.get("sign_callbacks"):
+        credentials["callback_signing_secret"] = account.webhook_secret
+    return credentials

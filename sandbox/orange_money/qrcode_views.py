@@ -42,7 +42,7 @@ from sandbox.orange_money.common import (
 )
 from sandbox.orange_money.events import LATE_TWICE, ON_TIME, notification_send
 from sandbox.orange_money.transactions import MERCHANT_PAYMENT, transaction_object, transaction_store
-from sandbox.services import Outcome, SimAccount, account_for_key, effect_record, outcome_for
+from sandbox.services import Outcome, SimAccount, account_for_key, effect_record, outcome_for, simulate_latency
 
 QR_PATH = "/api/eWallet/v4/qrcode"
 MAX_VALIDITY_SECONDS = 86400
@@ -123,6 +123,7 @@ def qrcode_get(request: HttpRequest, account: SimAccount, qr_id: str) -> HttpRes
 
 def link_page(request: HttpRequest, qr_id: str) -> HttpResponse:
     """Where the deep links and the short link lead: a plain page standing in for the apps."""
+    simulate_latency()
     row = SimObject.objects.filter(provider=PROVIDER, kind="qrcode", object_id=qr_id).first()
     if row is None:
         return HttpResponse("Unknown QR code.", status=404, content_type="text/plain")

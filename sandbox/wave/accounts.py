@@ -42,3 +42,9 @@ def wave_account_register(
     )
     balance_set(wallet_of(account), float_minor)
     return account
+
+
+def wave_connector_credentials(account: SimAccount) -> dict[str, str]:
+    """The credentials a ``wave`` provider connection needs to use this sandbox account
+    (demo seeding, tests)."""
+    return {"api_key": account.api_key, "webhook_secret": account.webhook_secret}

@@ -11,136 +11,45 @@ import base64
 import dataclasses
 import threading
 import time
-import uuid
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-import requests
 
 from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.money import Money
 from mobilemoney.providers.base import (
-    CallbackEvent,
     CashInBatchRequest,
-    CashInRequest,
-    CheckoutRequest,
     CheckoutStatus,
     EventKind,
-    MobileMoneyProvider,
     OperationStatus,
     PaymentStatus,
 )
-from partners.registry import ConnectorSettings, get_connector_class
-from sandbox.models import SimCallback
-from sandbox.orange_money.accounts import om_account_register
+from partners.registry import get_connector_class
 from sandbox.services import effects_count
-from sandbox.wave.accounts import wave_account_register
-from tests.conformance.conftest import CONFORMANCE_TIMEOUTS, rail_connectors
+from tests.conformance.conftest import rail_connectors
+from tests.mobilemoney.harness import (
+    AMOUNT,
+    SIDES,
+    SandboxSide,
+    callbacks,
+    cash_in_request,
+    checkout_request,
+    msisdn,
+    reference,
+    setup_orange_money,
+    setup_wave,
+    signature_timestamp,
+    verified_events,
+    with_foreign_secrets,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def _callback_url(sandbox_url: str, provider_path: str) -> str:
-    return sandbox_url.removesuffix("/sandbox/") + f"/callbacks/{provider_path}"
-
-
-def setup_wave(sandbox_url: str) -> ConnectorSettings:
-    account = wave_account_register(callback_url=_callback_url(sandbox_url, "wave"))
-    return ConnectorSettings(
-        connection_id="pcn_test_wave",
-        connector="wave",
-        provider_code="wave",
-        mode="test",
-        base_url=sandbox_url + "wave/",
-        credentials={"api_key": account.api_key, "webhook_secret": account.webhook_secret},
-        timeouts=CONFORMANCE_TIMEOUTS,
-        limits={},
-    )
-
-
-def setup_orange_money(sandbox_url: str) -> ConnectorSettings:
-    account = om_account_register(callback_url=_callback_url(sandbox_url, "orange-money"))
-    extra = account.extra
-    return ConnectorSettings(
-        connection_id="pcn_test_orange_money",
-        connector="orange_money",
-        provider_code="orange-money",
-        mode="test",
-        base_url=sandbox_url + "orange-money/",
-        credentials={
-            "client_id": account.api_key,
-            "client_secret": extra["client_secret"],
-            "partner_msisdn": "+221" + extra["partner_msisdn"],
-            "pin": extra["pin"],
-            "merchant_code": extra["merchant_code"],
-            "merchant_name": extra["merchant_name"],
-            "callback_api_key": extra["callback_api_key"],
-            "callback_signing_secret": account.webhook_secret,
-        },
-        timeouts=CONFORMANCE_TIMEOUTS,
-        limits={},
-    )
-
-
 CONNECTORS = rail_connectors({"wave": setup_wave, "orange_money": setup_orange_money})
-
-
-@dataclass(frozen=True)
-class SandboxSide:
-    """Where each simulator records what it did (the provider's side of the conformance)."""
-
-    provider: str
-    cash_in_effect: str
-    checkout_effect: str
-    pay_path: str
-
-
-SIDES = {
-    "wave": SandboxSide("wave", "payout", "checkout_payment", "wave/_test/checkout/{id}/pay"),
-    "orange_money": SandboxSide("orange_money", "cash_in", "merchant_payment", "orange-money/_test/qrcode/{id}/pay"),
-}
-AMOUNT = Money(1500, "XOF")
 
 
 @pytest.fixture
 def side(connector_name: str) -> SandboxSide:
     return SIDES[connector_name]
-
-
-def reference() -> str:
-    return f"txn_{uuid.uuid4().hex[:20]}"
-
-
-def msisdn(suffix: str = "1234") -> str:
-    return f"+22177000{suffix}"
-
-
-def cash_in_request(suffix: str = "1234", amount: Money = AMOUNT, ref: str | None = None) -> CashInRequest:
-    return CashInRequest(reference=ref or reference(), msisdn=msisdn(suffix), money=amount, reason="Sandbox test")
-
-
-def checkout_request(ref: str | None = None) -> CheckoutRequest:
-    return CheckoutRequest(
-        reference=ref or reference(),
-        money=Money(2500, "XOF"),
-        success_url="https://partner.example/success",
-        error_url="https://partner.example/error",
-    )
-
-
-def pay(sandbox_url: str, side: SandboxSide, session_id: str, payer: str) -> requests.Response:
-    return requests.post(sandbox_url + side.pay_path.format(id=session_id), json={"payer_msisdn": payer}, timeout=5)
-
-
-def callbacks(side: SandboxSide) -> list[SimCallback]:
-    return list(SimCallback.objects.filter(provider=side.provider).order_by("pk"))
-
-
-def verified_events(connector: MobileMoneyProvider, callback: SimCallback) -> list[CallbackEvent]:
-    body = bytes(callback.body)
-    assert connector.verify_callback(callback.headers, body, time.time()) is True
-    return connector.parse_callback(callback.headers, body)
 
 
 # --- cash-in -----------------------------------------------------------------------------------
@@ -332,7 +241,7 @@ def test_batch_cash_in(connector, side) -> None:
 # --- checkout sessions --------------------------------------------------------------------------
 
 
-def test_checkout_create_get_pay_search(connector, side, sandbox_url) -> None:
+def test_checkout_create_get_pay_search(connector, side) -> None:
     request = checkout_request()
 
     created = connector.checkout_create(request)
@@ -349,7 +258,7 @@ def test_checkout_create_get_pay_search(connector, side, sandbox_url) -> None:
         CheckoutStatus.OPEN,
         request.money,
     )
-    assert pay(sandbox_url, side, created.provider_session_id, msisdn("5678")).status_code == 200
+    assert connector.sandbox_pay_checkout(created.provider_session_id, msisdn("5678")).status is CheckoutStatus.COMPLETE
     paid = connector.checkout_get(created.provider_session_id)
     found = connector.checkout_search(request.reference)
 
@@ -359,20 +268,22 @@ def test_checkout_create_get_pay_search(connector, side, sandbox_url) -> None:
         (request.reference, CheckoutStatus.COMPLETE, request.money)
     ]
     assert effects_count(provider=side.provider, reference=request.reference, effect=side.checkout_effect) == 1
-    assert pay(sandbox_url, side, created.provider_session_id, msisdn("5678")).status_code == 409
+    with pytest.raises(ProviderRejected) as paid_twice:
+        connector.sandbox_pay_checkout(created.provider_session_id, msisdn("5678"))
+    assert paid_twice.value.http_status == 409
     assert effects_count(provider=side.provider, reference=request.reference) == 1
 
 
-def test_checkout_callback_verifies_and_forgeries_are_refused(connector, connector_settings, side, sandbox_url) -> None:
+def test_checkout_callback_verifies_and_forgeries_are_refused(connector, connector_settings, side) -> None:
     request = checkout_request()
     session = connector.checkout_create(request)
-    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("5678"))
     (callback,) = callbacks(side)
     headers, body = callback.headers, bytes(callback.body)
 
     (event,) = verified_events(connector, callback)
-    stamp = int(next(part for part in _signature(headers).split(",") if part.startswith("t="))[2:])
-    stranger = get_connector_class(connector_settings.connector)(_with_foreign_secrets(connector_settings))
+    stamp = signature_timestamp(headers)
+    stranger = get_connector_class(connector_settings.connector)(with_foreign_secrets(connector_settings))
 
     assert event.kind is EventKind.CHECKOUT
     assert event.status is OperationStatus.SUCCEEDED
@@ -389,11 +300,11 @@ def test_checkout_callback_verifies_and_forgeries_are_refused(connector, connect
     assert connector.verify_callback(unsigned, body, time.time()) is False
 
 
-def test_checkout_payment_failure_9901_is_reported_and_pays_nothing(connector, side, sandbox_url) -> None:
+def test_checkout_payment_failure_9901_is_reported_and_pays_nothing(connector, side) -> None:
     request = checkout_request()
     session = connector.checkout_create(request)
 
-    pay(sandbox_url, side, session.provider_session_id, msisdn("9901"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("9901"))
     (callback,) = callbacks(side)
     (event,) = verified_events(connector, callback)
     after = connector.checkout_get(session.provider_session_id)
@@ -406,11 +317,11 @@ def test_checkout_payment_failure_9901_is_reported_and_pays_nothing(connector, s
     assert effects_count(provider=side.provider, reference=request.reference) == 0
 
 
-def test_checkout_9905_callback_comes_late_and_twice(connector, side, sandbox_url) -> None:
+def test_checkout_9905_callback_comes_late_and_twice(connector, side) -> None:
     request = checkout_request()
     session = connector.checkout_create(request)
 
-    pay(sandbox_url, side, session.provider_session_id, msisdn("9905"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("9905"))
     queued = callbacks(side)
 
     assert len(queued) == 2
@@ -421,7 +332,7 @@ def test_checkout_9905_callback_comes_late_and_twice(connector, side, sandbox_ur
     assert effects_count(provider=side.provider, reference=request.reference) == 1
 
 
-def test_checkout_expire(connector, side, sandbox_url) -> None:
+def test_checkout_expire(connector, side) -> None:
     session = connector.checkout_create(checkout_request())
     if not connector.supports_checkout_expire:
         with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
@@ -434,11 +345,13 @@ def test_checkout_expire(connector, side, sandbox_url) -> None:
     with pytest.raises(ProviderRejected) as refused:
         connector.checkout_expire(session.provider_session_id)
     assert refused.value.http_status == 409
-    assert pay(sandbox_url, side, session.provider_session_id, msisdn("5678")).status_code == 409
+    with pytest.raises(ProviderRejected) as closed:
+        connector.sandbox_pay_checkout(session.provider_session_id, msisdn("5678"))
+    assert closed.value.http_status == 409
     assert effects_count(provider=side.provider, reference=session.reference or "") == 0
 
 
-def test_checkout_refund(connector, side, sandbox_url) -> None:
+def test_checkout_refund(connector, side) -> None:
     session = connector.checkout_create(checkout_request())
     if not connector.supports_checkout_refund:
         with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
@@ -446,7 +359,7 @@ def test_checkout_refund(connector, side, sandbox_url) -> None:
         return
     with pytest.raises(ProviderRejected):
         connector.checkout_refund(session.provider_session_id)  # nothing paid yet
-    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("5678"))
     before = connector.balance()
 
     refunded = connector.checkout_refund(session.provider_session_id)
@@ -458,7 +371,7 @@ def test_checkout_refund(connector, side, sandbox_url) -> None:
     assert before - connector.balance() == session.money
 
 
-def test_payer_restriction(connector, side, sandbox_url) -> None:
+def test_payer_restriction(connector, side) -> None:
     request = dataclasses.replace(checkout_request(), restrict_payer_msisdn=msisdn("4321"))
     if not connector.supports_payer_restriction:
         with pytest.raises(ProviderRejected, match="not supported by Orange Money"):
@@ -466,27 +379,11 @@ def test_payer_restriction(connector, side, sandbox_url) -> None:
         return
     session = connector.checkout_create(request)
 
-    pay(sandbox_url, side, session.provider_session_id, msisdn("5678"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("5678"))
     refused = connector.checkout_get(session.provider_session_id)
-    pay(sandbox_url, side, session.provider_session_id, msisdn("4321"))
+    connector.sandbox_pay_checkout(session.provider_session_id, msisdn("4321"))
     paid = connector.checkout_get(session.provider_session_id)
 
     assert (refused.payment_status, refused.provider_failure_code) == (PaymentStatus.FAILED, "payer-mobile-mismatch")
     assert paid.payment_status is PaymentStatus.SUCCEEDED
     assert effects_count(provider=side.provider, reference=request.reference) == 1
-
-
-# --- helpers ----------------------------------------------------------------------------------------
-
-
-def _signature(headers: dict[str, Any]) -> str:
-    return next(value for key, value in headers.items() if key.lower().endswith("signature"))
-
-
-def _with_foreign_secrets(settings: ConnectorSettings) -> ConnectorSettings:
-    """The same connection with secrets the simulator never used."""
-    secret_keys = ("webhook_secret", "callback_signing_secret", "callback_api_key")
-    credentials = {
-        key: ("not-the-secret" if key in secret_keys else value) for key, value in settings.credentials.items()
-    }
-    return dataclasses.replace(settings, credentials=credentials)

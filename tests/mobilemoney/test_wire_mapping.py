@@ -3,9 +3,11 @@ payout error channels, checkout statuses, Orange Money statuses, QR expiry and b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from mobilemoney.providers.base import (
     PaymentStatus,
 )
 from mobilemoney.providers.orange_money import OrangeMoneyConnector
+from mobilemoney.providers.wave import WaveConnector
 from mobilemoney.providers.wire import decode_json, money_from_provider
 from partners.registry import ConnectorSettings
 
@@ -322,3 +325,20 @@ def test_a_bulk_orange_money_notification_gives_one_event_per_transaction() -> N
     assert single.event_id == "k-2"
     with pytest.raises(ValueError):
         connector.parse_callback({}, b"not json")
+
+
+@pytest.mark.parametrize(
+    "connector",
+    [
+        lambda: OrangeMoneyConnector(dataclasses.replace(OFFLINE_OM, mode="live")),
+        lambda: WaveConnector(
+            dataclasses.replace(OFFLINE_OM, mode="live", connector="wave", credentials={"api_key": "k"})
+        ),
+    ],
+    ids=["orange_money", "wave"],
+)
+def test_the_sandbox_payment_helper_is_refused_outside_test_mode_before_any_call(connector: Any) -> None:
+    # The base URL is unreachable: reaching the network would raise ProviderUnavailable instead.
+    with pytest.raises(ProviderRejected) as refused:
+        connector().sandbox_pay_checkout("cos-1", "+221771234567")
+    assert refused.value.code is ErrorCode.PERMISSION_DENIED
