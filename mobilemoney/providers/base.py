@@ -254,7 +254,8 @@ class MobileMoneyProvider(ABC):
 
     Capabilities are class attributes so that callers can choose a path before calling:
     an operation a provider lacks raises ``ProviderRejected`` ("… is not supported by …").
-    Instances are cheap, hold one pooled HTTP client, and are safe to share between threads.
+    Instances are cheap and hold one pooled HTTP client: build one per thread or process (what
+    they share, such as Orange Money's token, goes through Django's cache).
     """
 
     provider_name: ClassVar[str] = "provider"

@@ -74,17 +74,13 @@ class OrangeMoneyConnector(MobileMoneyProvider):
 
     def __init__(self, settings: ConnectorSettings) -> None:
         credentials = settings.credentials
-        for name in ("client_id", "client_secret", "partner_msisdn", "pin"):
+        for name in ("client_id", "client_secret"):
             if not credentials.get(name):
                 raise ProviderRejected(
                     f"the Orange Money connection has no {name}", code=ErrorCode.PROVIDER_NOT_CONFIGURED
                 )
         self.settings = settings
         self._client_id = str(credentials["client_id"])
-        try:
-            self._partner_msisdn = _local(str(credentials["partner_msisdn"]))
-        except ProviderRejected as exc:
-            raise ProviderRejected(f"partner_msisdn: {exc}", code=ErrorCode.PROVIDER_NOT_CONFIGURED) from exc
         self._http = ProviderHttpClient(
             provider="orange_money",
             base_url=settings.base_url,
@@ -194,17 +190,31 @@ class OrangeMoneyConnector(MobileMoneyProvider):
     def _json(self, response: ProviderResponse, operation: str) -> Any:
         return decode_json_answer(response.content, what=f"orange_money {operation}")
 
+    def _retailer_msisdn(self) -> str:
+        """Our retailer wallet in the 9-digit form; only cash-in and balance need it (a
+        connection that only collects through QR codes may have none)."""
+        configured = str(self.settings.credentials.get("partner_msisdn") or "")
+        if not configured or not self.settings.credentials.get("pin"):
+            raise ProviderRejected(
+                "the Orange Money connection has no partner_msisdn and pin", code=ErrorCode.PROVIDER_NOT_CONFIGURED
+            )
+        try:
+            return _local(configured)
+        except ProviderRejected as exc:
+            raise ProviderRejected(f"partner_msisdn: {exc}", code=ErrorCode.PROVIDER_NOT_CONFIGURED) from exc
+
     # --- cash-in (providers.md §2.3) ---------------------------------------------------------
 
     def cash_in(self, request: CashInRequest) -> CashInResult:
         customer = _local(request.msisdn)
         amount_value = _xof_value(request.money)
+        retailer = self._retailer_msisdn()
 
         def body(encrypted_pin: str) -> dict[str, Any]:
             # ``reference`` is our stable reference: a retry carries the same one, so a retry
             # is recognised and pays nothing more (DESIGN.md §4 "Provider call").
             return {
-                "partner": {"idType": "MSISDN", "id": self._partner_msisdn, "encryptedPinCode": encrypted_pin},
+                "partner": {"idType": "MSISDN", "id": retailer, "encryptedPinCode": encrypted_pin},
                 "customer": {"idType": "MSISDN", "id": customer},
                 "amount": {"value": amount_value, "unit": request.money.currency},
                 "reference": request.reference,
@@ -311,8 +321,10 @@ class OrangeMoneyConnector(MobileMoneyProvider):
     # --- balance -----------------------------------------------------------------------------
 
     def balance(self) -> Money:
+        retailer = self._retailer_msisdn()
+
         def body(encrypted_pin: str) -> dict[str, Any]:
-            return {"idType": "MSISDN", "id": self._partner_msisdn, "encryptedPinCode": encrypted_pin, "wallet": WALLET}
+            return {"idType": "MSISDN", "id": retailer, "encryptedPinCode": encrypted_pin, "wallet": WALLET}
 
         path = "/api/eWallet/v1/account/retailer/balance"  # a POST: it carries the PIN (§2.3)
         answer = self._json(

@@ -342,3 +342,14 @@ def test_the_sandbox_payment_helper_is_refused_outside_test_mode_before_any_call
     with pytest.raises(ProviderRejected) as refused:
         connector().sandbox_pay_checkout("cos-1", "+221771234567")
     assert refused.value.code is ErrorCode.PERMISSION_DENIED
+
+
+def test_a_collection_only_orange_money_connection_refuses_cash_in_before_any_call() -> None:
+    credentials = {"client_id": "c", "client_secret": "s", "merchant_code": "621513"}
+    connector = OrangeMoneyConnector(dataclasses.replace(OFFLINE_OM, credentials=credentials))
+    with pytest.raises(ProviderRejected) as refused:
+        connector.cash_in(CashInRequest("txn_1", "+221771234567", Money(1000, "XOF")))
+    assert refused.value.code is ErrorCode.PROVIDER_NOT_CONFIGURED
+    with pytest.raises(ProviderRejected) as no_client:
+        OrangeMoneyConnector(dataclasses.replace(OFFLINE_OM, credentials={"client_id": "c"}))
+    assert no_client.value.code is ErrorCode.PROVIDER_NOT_CONFIGURED
