@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from core.errors import ErrorCode, ProviderRejected
+from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected
 from core.http import ProviderHttpClient, ProviderResponse
 from core.money import Money
 from mobilemoney.providers import orange_money_mapping as wire
@@ -225,8 +225,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
             "POST", "/api/eWallet/v1/cashins", operation="cash_in", moves_money=True, body=body
         )
         answer = self._json(response, "cash_in")
-        if not isinstance(answer, Mapping):
-            raise ProviderRejected("orange_money cash_in: unexpected answer", http_status=response.status)
+        if not isinstance(answer, Mapping):  # a 2xx: the money may have moved, so never "rejected"
+            raise ProviderOutcomeUnknown("orange_money cash_in: unreadable answer", http_status=response.status)
         result = wire.cash_in_result(answer, reference=request.reference, msisdn=request.msisdn, money=request.money)
         if result.status is OperationStatus.FAILED:
             raise ProviderRejected(

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.errors import ErrorCode, ProviderRejected
+from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.http import ProviderHttpClient, ProviderResponse
 from core.money import Money
 from mobilemoney.providers import wave_mapping as wire
@@ -111,7 +111,10 @@ class WaveConnector(MobileMoneyProvider):
             json_body=wire.payout_body(request),
             idempotency_key=request.reference,
         )
-        result = wire.payout_result(self._json(response, "payout"), reference=request.reference)
+        payout = self._json(response, "payout")
+        if not isinstance(payout, Mapping):  # a 200: the money may have moved, so never "rejected"
+            raise ProviderOutcomeUnknown("wave payout: unreadable answer", http_status=200)
+        result = wire.payout_result(payout, reference=request.reference)
         if result.status is OperationStatus.FAILED:
             raise wire.rejection_of(result)
         return result
@@ -124,7 +127,10 @@ class WaveConnector(MobileMoneyProvider):
                 if exc.code is ErrorCode.NOT_FOUND:
                     return None
                 raise
-            return wire.payout_result(self._json(response, "payout_get"), reference=reference)
+            payout = self._json(response, "payout_get")
+            if not isinstance(payout, Mapping):
+                raise ProviderUnavailable("wave payout_get: unreadable answer", http_status=200)
+            return wire.payout_result(payout, reference=reference)
         response = self._call(
             "GET", "/v1/payouts/search", operation="payout_search", params={"client_reference": reference}
         )
@@ -145,8 +151,8 @@ class WaveConnector(MobileMoneyProvider):
         )
         answer = self._json(response, "payout_batch")
         batch_id = answer.get("id") if isinstance(answer, Mapping) else None
-        if not isinstance(batch_id, str) or not batch_id:
-            raise ProviderRejected("wave payout_batch: the answer has no batch id", http_status=200)
+        if not isinstance(batch_id, str) or not batch_id:  # accepted, maybe: resubmit with the same key
+            raise ProviderOutcomeUnknown("wave payout_batch: the answer has no batch id", http_status=200)
         return BatchSubmission(batch_id=batch_id, reference=batch.reference)
 
     def cash_in_batch_status(self, batch_id: str) -> BatchStatus:
