@@ -1,3 +1,13 @@
-"""Routes of the banks simulator (mounted under /sandbox/banks/)."""
+"""Routes of the banks simulator (mounted under /sandbox/banks/): our core banking system under
+core/ and the partner bank that carries transfers to other banks under partner/."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from sandbox.banks import core, partner
+
+urlpatterns = [
+    path("core/v1/credits", core.credits_create, name="sandbox-bank-core-credits"),
+    path("core/v1/credits/<str:reference>", core.credit_detail, name="sandbox-bank-core-credit"),
+    path("partner/v1/payments", partner.payments_create, name="sandbox-bank-partner-payments"),
+    path("partner/v1/payments/<str:tx_id>", partner.payment_detail, name="sandbox-bank-partner-payment"),
+]
