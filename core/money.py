@@ -47,7 +47,7 @@ class Money:
     def parse(cls, value: object, currency: str, *, allow_zero: bool = False) -> Money:
         """Parse a partner's decimal string. Refuses floats, negatives and extra decimals."""
         if not isinstance(value, str):
-            raise MoneyError("Amounts are decimal strings, such as \"1500\" or \"12.50\"; numbers are refused.")
+            raise MoneyError('Amounts are decimal strings, such as "1500" or "12.50"; numbers are refused.')
         places = exponent(currency)
         match = _DECIMAL_RE.match(value.strip() if value == value.strip() else "\x00")
         if match is None:
