@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from partners.models import ApiCredential, Partner, ProviderConnection, SigningSecret
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 

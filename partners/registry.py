@@ -61,10 +61,19 @@ class ConnectorSettings:
             provider_code=connection.partner.code,
             mode=connection.mode,
             base_url=connection.base_url,
-            credentials=MappingProxyType(dict(connection.credentials or {})),
+            credentials=MappingProxyType(_as_mapping(connection.credentials)),
             timeouts=Timeouts(connect=connection.connect_timeout_seconds, read=connection.read_timeout_seconds),
             limits=MappingProxyType(dict(connection.limits or {})),
         )
+
+
+def _as_mapping(value: object) -> dict[str, Any]:
+    """Decrypted credentials are a JSON object; anything else is a configuration error."""
+    if value is None or value == "":
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError("provider connection credentials must be a JSON object")
+    return dict(value)
 
 
 def register(name: str) -> Callable[[C], C]:

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
-class PartnerApiKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class PartnerApiKeyScheme(OpenApiAuthenticationExtension):
     target_class = "partners.auth.PartnerApiKeyAuthentication"
     name = "PartnerApiKey"
 

@@ -317,7 +317,7 @@ def reencrypt_all() -> dict[str, int]:
     """
     counts: dict[str, int] = {}
     for model, field_name in ENCRYPTED_COLUMNS:
-        column = model._meta.get_field(field_name).column
+        column = model._meta.get_field(field_name).column  # type: ignore[union-attr]
         table = model._meta.db_table
         label = f"{model._meta.label}.{field_name}"
         counts[label] = 0
