@@ -33,7 +33,7 @@ migrate: setup
 	$(BIN)/python manage.py migrate --no-input
 
 demo: migrate
-	PORT=$(PORT) $(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 
 run: demo
 	@rm -rf $(METRICS_DIR) && mkdir -p var $(METRICS_DIR)
@@ -45,7 +45,8 @@ run: demo
 	@echo "  Health       http://127.0.0.1:$(PORT)/health/ready"
 	@echo "  Credentials  .demo/credentials.json"
 	@echo ""
-	PORT=$(PORT) PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) $(BIN)/honcho start -f Procfile
+	PORT=$(PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) \
+		$(BIN)/honcho start -f Procfile
 
 lint: venv
 	$(BIN)/ruff check .

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from partners.demo import DemoContext, run_seeders
 from partners.models import ALL_SCOPES, Mode, Partner
 from partners.selectors import api_credential_get_by_key, signing_secret_values_active
 from partners.services import (
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         data["base_url"] = options["base_url"] or settings.PUBLIC_BASE_URL
         data["staff"] = self._staff_user(data.get("staff") or {})
         data["partner"] = self._demo_partner(data.get("partner") or {})
+        data["providers"] = {k: v for k, v in run_seeders(DemoContext(base_url=data["base_url"])).items() if v}
         write_credentials(data, path)
         self.stdout.write(f"demo staff user: {data['staff']['username']} (credentials in {path})")
         self.stdout.write(f"demo partner: {data['partner']['partner_id']} (test mode, API key in {path})")

@@ -1,0 +1,46 @@
+"""Demo seeding hooks: each rail registers how it seeds its sandbox provider connections.
+
+``manage.py seed_demo`` creates the staff user and the demo partner, then runs every seeder
+registered here (rails put theirs in ``<app>/demo.py``, imported by autodiscovery), so this app
+never imports a rail (dependencies point one way). A seeder must be idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.module_loading import autodiscover_modules
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What a seeder gets: where the gateway listens (the sandbox is under base_url + /sandbox/)."""
+
+    base_url: str
+
+    @property
+    def sandbox_url(self) -> str:
+        return self.base_url.rstrip("/") + "/sandbox/"
+
+    def callback_url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/callbacks/" + path.lstrip("/")
+
+
+Seeder = Callable[[DemoContext], dict[str, Any] | None]
+_seeders: dict[str, Seeder] = {}
+
+
+def register_seeder(name: str) -> Callable[[Seeder], Seeder]:
+    def decorator(fn: Seeder) -> Seeder:
+        _seeders[name] = fn
+        return fn
+
+    return decorator
+
+
+def run_seeders(context: DemoContext) -> dict[str, Any]:
+    """Run every registered seeder; returns what each wants shown in the credentials file."""
+    autodiscover_modules("demo")
+    return {name: fn(context) for name, fn in sorted(_seeders.items())}
