@@ -82,12 +82,12 @@ def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: f
 
 @contextmanager
 def gunicorn(
-    *, workers: int = 2, env: Mapping[str, str] | None = None, log: Path | None = None
+    *, workers: int = 2, env: Mapping[str, str] | None = None, log: Path | None = None, app: str | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", str(workers)],
+        [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", str(workers), *([app] if app else [])],
         cwd=ROOT,
         env=process_env({"PORT": str(port), **(env or {})}),
         stdout=out,
