@@ -273,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.purge_idempotency_records",
         "schedule": 3600.0,  # hourly; records are kept 24 h, so a purge late by an hour is harmless
     },
+    "mobilemoney-poll-cash-ins": {
+        "task": "mobilemoney.poll_cash_ins",
+        "schedule": 3.0,  # resolves unknown/stale cash-ins whose (backed-off) poll is due
+    },
 }
 
 # --- API -------------------------------------------------------------------------------------

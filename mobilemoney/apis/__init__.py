@@ -1,0 +1,1 @@
+"""Partner API views of the mobile-money rail (DESIGN.md §5)."""

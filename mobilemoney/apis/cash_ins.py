@@ -1,0 +1,56 @@
+"""POST /mobile-money/cash-ins (idempotent, 202 with the transaction) and GET /cash-ins/{id}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import FieldError, NotFound, ValidationFailed
+from ledger.idempotency import idempotent
+from ledger.serializers import transaction_representation
+from mobilemoney.models import CashIn
+from mobilemoney.services.cash_ins import cash_in_create
+from mobilemoney.validation import cash_in_input, provider_of
+from partners.api_base import PartnerApiView
+from partners.models import Scope
+
+
+def cash_in_representation(cash_in: CashIn, *, with_events: bool = False) -> dict[str, Any]:
+    """The transaction (one shape for every rail) with the cash-in's own fields."""
+    body = transaction_representation(cash_in.transaction, with_events=with_events)
+    body["cash_in"] = {
+        "msisdn": cash_in.msisdn,
+        "recipient_name": cash_in.recipient_name or None,
+        "reason": cash_in.reason or None,
+    }
+    return body
+
+
+class CashInCreateApi(PartnerApiView):
+    required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        errors: list[FieldError] = []
+        provider = provider_of(request.data, errors)
+        data = cash_in_input(request.data, errors)
+        if errors or data is None:
+            raise ValidationFailed("The cash-in is not valid.", errors=errors)
+        cash_in = cash_in_create(partner=self.partner, mode=self.mode, provider=provider, data=data)
+        return Response(cash_in_representation(cash_in), status=202)
+
+
+class CashInDetailApi(PartnerApiView):
+    required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
+
+    def get(self, request: Request, public_id: str) -> Response:
+        cash_in = (
+            CashIn.objects.select_related("transaction")
+            .filter(transaction__public_id=public_id, transaction__partner=self.partner, transaction__mode=self.mode)
+            .first()
+        )
+        if cash_in is None:
+            raise NotFound("No such cash-in.")
+        return Response(cash_in_representation(cash_in, with_events=True))

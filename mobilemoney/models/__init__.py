@@ -1,0 +1,6 @@
+"""The mobile-money rail's own records: cash-ins, checkout sessions, batches, inbound callbacks."""
+
+from mobilemoney.models.callbacks import CallbackStatus, InboundCallback
+from mobilemoney.models.cash_ins import CashIn
+
+__all__ = ["CallbackStatus", "CashIn", "InboundCallback"]

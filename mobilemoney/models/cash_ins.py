@@ -1,0 +1,32 @@
+"""A cash-in: the rail's side of a ``cash_in`` transaction (where it goes, how it is resolved)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from ledger.models import Transaction
+
+
+class CashIn(models.Model):
+    """One payout to a wallet. Money, status and history live on the ``Transaction``.
+
+    ``next_poll_at`` / ``poll_attempts`` drive the status poller of ``unknown`` outcomes and the
+    retries of ``ProviderUnavailable`` (DESIGN.md §7); the provider sees the transaction's
+    public id as our stable reference, so a re-drive can never pay twice.
+    """
+
+    transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="cash_in")
+    provider = models.CharField(max_length=20)
+    msisdn = models.CharField(max_length=16)
+    recipient_name = models.CharField(max_length=100, blank=True, default="")
+    reason = models.CharField(max_length=140, blank=True, default="")
+    provider_reference = models.CharField(max_length=120, blank=True, default="")
+    poll_attempts = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_poll_at"], name="mm_cashin_next_poll")]
+
+    def __str__(self) -> str:
+        return f"cash-in {self.provider} {self.msisdn}"

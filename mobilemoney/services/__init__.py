@@ -1,0 +1,1 @@
+"""Services of the mobile-money rail (one module per sub-domain)."""

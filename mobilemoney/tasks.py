@@ -1,0 +1,30 @@
+"""Celery tasks of the mobile-money rail (DESIGN.md §7): ids in, rows loaded, safe to run twice.
+
+Routing by name (config/settings.py): ``mobilemoney.callback_*`` → callbacks,
+``mobilemoney.bulk_*`` → bulk, every other ``mobilemoney.*`` → payments.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from mobilemoney.services import cash_ins
+
+
+@shared_task(name="mobilemoney.cash_in_process")
+def cash_in_process(cash_in_pk: int) -> None:
+    cash_ins.cash_in_process(cash_in_pk)
+
+
+@shared_task(name="mobilemoney.cash_in_resolve")
+def cash_in_resolve(cash_in_pk: int) -> None:
+    cash_ins.cash_in_resolve(cash_in_pk)
+
+
+@shared_task(name="mobilemoney.poll_cash_ins")
+def poll_cash_ins() -> int:
+    """Beat: enqueue a status resolution for every cash-in whose poll is due."""
+    due = cash_ins.cash_ins_due()
+    for pk in due:
+        cash_in_resolve.delay(pk)
+    return len(due)
