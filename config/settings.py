@@ -273,6 +273,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.purge_idempotency_records",
         "schedule": 3600.0,  # hourly; records are kept 24 h, so a purge late by an hour is harmless
     },
+    "events-relay-outbox": {
+        "task": "events.relay_outbox",
+        "schedule": 2.0,  # outbox lag stays a few seconds; concurrent passes skip (advisory lock)
+    },
+    "notifications-webhook-retry-due": {
+        "task": "notifications.webhook_retry_due",
+        "schedule": 30.0,  # safety net for webhook retries whose task was lost
+    },
     "mobilemoney-poll-cash-ins": {
         "task": "mobilemoney.poll_cash_ins",
         "schedule": 3.0,  # resolves unknown/stale cash-ins whose (backed-off) poll is due

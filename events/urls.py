@@ -1,3 +1,9 @@
-"""Partner API routes of the events app (mounted under /api/v1/ by config/urls.py)."""
+"""Partner API routes of the events app (mounted under /api/v1/events/ by config/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from events.api import EventTestPublishApi
+
+urlpatterns = [
+    path("test", EventTestPublishApi.as_view(), name="events-test"),
+]

@@ -1,0 +1,29 @@
+"""Celery tasks of the notifications app (queue ``notifications``): webhook attempts and pushes."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from notifications.webhooks import webhook_deliveries_due, webhook_delivery_attempt
+
+
+@shared_task(name="notifications.webhook_deliver", ignore_result=True)
+def webhook_deliver(delivery_id: int) -> str:
+    """Attempt one delivery if due; schedule the next attempt when a retryable failure says so.
+
+    Safe to run twice: the attempt is claimed with a lease, and a delivery that is not due
+    (already delivered, failed, or waiting) is left alone.
+    """
+    result = webhook_delivery_attempt(delivery_id)
+    if result.retry_in is not None:
+        webhook_deliver.apply_async((delivery_id,), countdown=result.retry_in)
+    return result.status
+
+
+@shared_task(name="notifications.webhook_retry_due", ignore_result=True)
+def webhook_retry_due() -> int:
+    """Beat safety net: re-enqueue pending deliveries whose attempt is due (a lost task, a restart)."""
+    ids = webhook_deliveries_due()
+    for delivery_id in ids:
+        webhook_deliver.delay(delivery_id)
+    return len(ids)

@@ -1,0 +1,264 @@
+"""Signed webhooks to partners (issue 7 item 2, DESIGN.md §5).
+
+Every outbox event of a partner that has a ``webhook_url`` becomes one ``WebhookDelivery``
+(unique per event and partner) when the relay hands it over. Each attempt POSTs the same body,
+the event envelope, signed like the partner's own requests::
+
+    X-Signature: t=<unix seconds>,v1=HMAC_SHA256(secret, "<t>\\nPOST\\n<path?query>\\n" + body)
+    X-Event-Id: evt_…   X-Event-Type: transaction.succeeded
+
+with one ``v1`` per active signing secret of the partner in the event's mode (rotation), the
+timestamp fresh on every attempt. Outcomes: 2xx delivered; 5xx, 408, 429, timeouts and
+connection errors retried with exponential backoff for up to ``WEBHOOK_RETRY_WINDOW_SECONDS``
+(24 h); any other answer (4xx, 3xx) ends the delivery at once. The URL is validated again right
+before each attempt (SSRF: DNS answers change). Partners de-duplicate by ``X-Event-Id``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.errors import ProviderError, ValidationFailed
+from core.http import ProviderHttpClient, ProviderResponse, Timeouts, excerpt
+from core.metrics import webhook_deliveries_total
+from core.signing import SIGNATURE_HEADER, format_signature_header, sign_request
+from ledger.models import OutboxEvent
+from notifications.models import WebhookAttempt, WebhookDelivery
+from partners.selectors import signing_secret_values_active
+from partners.webhooks import validate_webhook_url
+
+logger = logging.getLogger("notifications.webhooks")
+
+DEFAULT_RETRY_BASE_SECONDS = 30.0
+MAX_RETRY_DELAY_SECONDS = 3600.0
+RETRY_WINDOW_SECONDS = 24 * 3600
+LEASE_SECONDS = 60
+TIMEOUTS = Timeouts(connect=3.0, read=10.0)
+RETRYABLE_STATUSES = frozenset({408, 429})
+
+
+def event_envelope(event: OutboxEvent) -> dict[str, object]:
+    """The envelope every consumer sees (Kafka and webhooks): id, type, occurred_at, partner, mode, data."""
+    return {
+        "id": event.public_id,
+        "type": event.type,
+        "occurred_at": event.created_at.isoformat(),
+        "partner": event.partner.public_id,
+        "mode": event.mode,
+        "data": event.payload,
+    }
+
+
+def envelope_bytes(event: OutboxEvent) -> bytes:
+    return json.dumps(event_envelope(event), separators=(",", ":"), sort_keys=True).encode()
+
+
+def webhook_deliveries_create(events: list[OutboxEvent]) -> list[int]:
+    """Create the missing deliveries of ``events`` (partners with a webhook URL); answer the new ids.
+
+    Idempotent: an event already handed over keeps its one delivery (UniqueConstraint), so the
+    relay may call this again for rows it could not mark published.
+    """
+    wanted = [event for event in events if event.partner.webhook_url]
+    if not wanted:
+        return []
+    existing = set(
+        WebhookDelivery.objects.filter(event__in=wanted).values_list("event_id", flat=True)  # FK column
+    )
+    rows = [
+        WebhookDelivery(
+            event=event,
+            partner=event.partner,
+            event_public_id=event.public_id,
+            event_type=event.type,
+            url=event.partner.webhook_url,
+            body=envelope_bytes(event),
+            next_attempt_at=timezone.now(),
+        )
+        for event in wanted
+        if event.pk not in existing
+    ]
+    created = WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+    ids = {row.public_id for row in created}
+    return list(WebhookDelivery.objects.filter(public_id__in=ids).values_list("pk", flat=True))
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one call of ``webhook_delivery_attempt`` did; ``retry_in`` is set when another is due."""
+
+    attempted: bool
+    status: str
+    retry_in: float | None = None
+
+
+def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery | None:
+    due = Q(status=WebhookDelivery.Status.PENDING)
+    if not force:
+        due &= Q(next_attempt_at__lte=now)
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    claimed = WebhookDelivery.objects.filter(due & free, pk=delivery_id).update(
+        lease_until=now + timedelta(seconds=LEASE_SECONDS)
+    )
+    if not claimed:
+        return None
+    return WebhookDelivery.objects.select_related("partner", "event").get(pk=delivery_id)
+
+
+def webhook_delivery_attempt(delivery_id: int, *, force: bool = False) -> AttemptResult:
+    """Make the next attempt of a delivery if it is due (or ``force``), and record it.
+
+    Never sends a delivery that is delivered, failed, not yet due, or leased by another worker
+    (safe to run twice). Never sends to a URL that no longer passes ``validate_webhook_url``.
+    """
+    now = timezone.now()
+    delivery = _claim(delivery_id, now=now, force=force)
+    if delivery is None:
+        return AttemptResult(attempted=False, status="not_due")
+    number = delivery.attempts_count + 1
+    try:
+        validate_webhook_url(delivery.url, delivery.event.mode)
+    except ValidationFailed as exc:
+        return _record(delivery, number, now, WebhookAttempt.Outcome.URL_REFUSED, error=exc.detail[:200])
+    started = time.perf_counter()
+    try:
+        response = _post(delivery)
+    except ProviderError as exc:
+        latency = time.perf_counter() - started
+        return _record(delivery, number, now, WebhookAttempt.Outcome.RETRYABLE, latency=latency, error=str(exc))
+    latency = time.perf_counter() - started
+    return _record(delivery, number, now, _outcome_of(response.status), latency=latency, response=response)
+
+
+def _outcome_of(status: int) -> str:
+    if 200 <= status < 300:
+        return WebhookAttempt.Outcome.DELIVERED
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        return WebhookAttempt.Outcome.RETRYABLE
+    return WebhookAttempt.Outcome.REFUSED
+
+
+def _post(delivery: WebhookDelivery) -> ProviderResponse:
+    parts = urlsplit(delivery.url)
+    path_with_query = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    body = bytes(delivery.body)
+    secrets = signing_secret_values_active(partner_id=delivery.partner_id, mode=delivery.event.mode)
+    stamp = int(time.time())
+    signatures = [sign_request(secret, stamp, "POST", path_with_query, body) for secret in secrets]
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    client = ProviderHttpClient(provider="partner_webhook", base_url=origin, timeouts=TIMEOUTS)
+    try:
+        return client.request(
+            "POST",
+            path_with_query,
+            operation="webhook",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: format_signature_header(stamp, signatures),
+                "X-Event-Id": delivery.event_public_id,
+                "X-Event-Type": delivery.event_type,
+                "X-Delivery-Id": delivery.public_id,
+            },
+            raise_for_status=False,
+        )
+    finally:
+        client.close()
+
+
+def retry_delay(attempt_number: int) -> float:
+    """Seconds before attempt ``attempt_number + 1``: base * 2^(n-1), capped at one hour."""
+    base = float(getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS))
+    return float(min(base * 2 ** (attempt_number - 1), MAX_RETRY_DELAY_SECONDS))
+
+
+def _record(
+    delivery: WebhookDelivery,
+    number: int,
+    now: datetime,
+    outcome: str,
+    *,
+    latency: float = 0.0,
+    response: ProviderResponse | None = None,
+    error: str = "",
+) -> AttemptResult:
+    status_code = response.status if response is not None else None
+    retry_in: float | None = None
+    if outcome == WebhookAttempt.Outcome.DELIVERED:
+        status = WebhookDelivery.Status.DELIVERED
+    elif outcome == WebhookAttempt.Outcome.RETRYABLE:
+        retry_in = retry_delay(number)
+        window = float(getattr(settings, "WEBHOOK_RETRY_WINDOW_SECONDS", RETRY_WINDOW_SECONDS))
+        out_of_time = now + timedelta(seconds=retry_in) > delivery.created_at + timedelta(seconds=window)
+        status = WebhookDelivery.Status.FAILED if out_of_time else WebhookDelivery.Status.PENDING
+        retry_in = None if out_of_time else retry_in
+    else:
+        status = WebhookDelivery.Status.FAILED
+    with transaction.atomic():
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=number,
+            started_at=now,
+            outcome=outcome,
+            status_code=status_code,
+            latency_ms=int(latency * 1000),
+            response_excerpt=excerpt(response.content)[:1000] if response is not None else "",
+            error=error[:200],
+        )
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=status,
+            attempts_count=number,
+            last_status_code=status_code,
+            last_error=error[:200],
+            lease_until=None,
+            next_attempt_at=now + timedelta(seconds=retry_in) if retry_in is not None else None,
+            delivered_at=timezone.now() if status == WebhookDelivery.Status.DELIVERED else None,
+            updated_at=timezone.now(),
+        )
+    webhook_deliveries_total.labels(outcome).inc()
+    logger.info(
+        "webhook %s attempt %d: %s",
+        delivery.public_id,
+        number,
+        outcome,
+        extra={"event_id": delivery.event_public_id, "status_code": status_code, "partner": delivery.partner_id},
+    )
+    return AttemptResult(attempted=True, status=status, retry_in=retry_in)
+
+
+def webhook_delivery_replay(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again (ops console, partner request): back to pending, due now, with a new
+    24 h window. The body and event id stay the same, so the partner can de-duplicate."""
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.PENDING,
+        next_attempt_at=now,
+        lease_until=None,
+        delivered_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    from notifications.tasks import webhook_deliver
+
+    transaction.on_commit(lambda: webhook_deliver.delay(delivery.pk))
+    delivery.refresh_from_db()
+    return delivery
+
+
+def webhook_deliveries_due(*, limit: int = 500) -> list[int]:
+    """Ids of pending deliveries whose next attempt is due (the beat safety net re-enqueues them)."""
+    now = timezone.now()
+    rows = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
+    return list(rows.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
