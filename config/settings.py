@@ -273,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.purge_idempotency_records",
         "schedule": 3600.0,  # hourly; records are kept 24 h, so a purge late by an hour is harmless
     },
+    "payments-poll-bill-payments": {
+        "task": "payments.poll_bill_payments",
+        # every few seconds: only payments whose (backed-off) next status query is due are asked
+        "schedule": 5.0,
+    },
     "events-relay-outbox": {
         "task": "events.relay_outbox",
         "schedule": 2.0,  # outbox lag stays a few seconds; concurrent passes skip (advisory lock)

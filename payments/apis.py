@@ -1,0 +1,91 @@
+"""Partner API of bills (DESIGN.md §5): billers, lookups, quotes, payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import NotFound
+from core.money import Money
+from ledger.idempotency import idempotent
+from partners.api_base import PartnerApiView
+from partners.models import Scope
+from payments import selectors, services
+from payments.serializers import (
+    LookupInput,
+    PaymentInput,
+    QuoteInput,
+    bill_payment_representation,
+    biller_representation,
+    lookup_representation,
+    quote_representation,
+)
+
+
+class BillerListApi(PartnerApiView):
+    required_scopes = [Scope.BILLS_PAY]
+
+    def get(self, request: Request) -> Response:
+        billers = services.biller_list(mode=self.mode)
+        return Response({"object": "list", "data": [biller_representation(biller) for biller in billers]})
+
+
+class LookupCreateApi(PartnerApiView):
+    """A lookup reads only: no Idempotency-Key needed."""
+
+    required_scopes = [Scope.BILLS_PAY]
+
+    def post(self, request: Request) -> Response:
+        data = _valid(LookupInput, request)
+        lookup = services.customer_lookup(
+            mode=self.mode, biller_code=data["biller"], customer_reference=data["customer_reference"]
+        )
+        return Response(lookup_representation(lookup))
+
+
+class QuoteCreateApi(PartnerApiView):
+    required_scopes = [Scope.BILLS_PAY]
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(QuoteInput, request)
+        amount = Money.parse(data["amount"], data["currency"]) if "amount" in data else None
+        quote = services.quote_create(
+            partner=self.partner,
+            mode=self.mode,
+            biller_code=data["biller"],
+            customer_reference=data["customer_reference"],
+            bill_id=data.get("bill_id"),
+            amount=amount,
+        )
+        return Response(quote_representation(quote), status=201)
+
+
+class PaymentCreateApi(PartnerApiView):
+    required_scopes = [Scope.BILLS_PAY]
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(PaymentInput, request)
+        payment = services.bill_payment_create(
+            partner=self.partner, mode=self.mode, quote_id=data["quote_id"], client_reference=data["client_reference"]
+        )
+        return Response(bill_payment_representation(payment), status=202)
+
+
+class PaymentDetailApi(PartnerApiView):
+    required_scopes = [Scope.BILLS_PAY]
+
+    def get(self, request: Request, payment_id: str) -> Response:
+        payment = selectors.bill_payment_get(partner=self.partner, mode=self.mode, payment_id=payment_id)
+        if payment is None:
+            raise NotFound(f"No bill payment {payment_id!r}.")
+        return Response(bill_payment_representation(payment))
+
+
+def _valid(serializer_class: type, request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)

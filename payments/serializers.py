@@ -1,0 +1,124 @@
+"""Input validation and public JSON of the bills API (DESIGN.md §5: amounts are decimal strings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from core.money import format_minor
+from ledger.serializers import transaction_representation
+from payments.models import BillPayment, Quote
+from payments.providers.base import Biller, Lookup, Offer
+
+
+class LookupInput(serializers.Serializer):
+    biller = serializers.CharField(max_length=40)
+    customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
+
+
+class QuoteInput(serializers.Serializer):
+    biller = serializers.CharField(max_length=40)
+    customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
+    bill_id = serializers.CharField(max_length=80, required=False)
+    amount = serializers.JSONField(required=False)  # a decimal string, parsed strictly by Money.parse
+    currency = serializers.CharField(max_length=3, required=False, default="XOF")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("bill_id" in attrs) == ("amount" in attrs):
+            raise serializers.ValidationError({"bill_id": "send exactly one of bill_id and amount"})
+        return attrs
+
+
+class PaymentInput(serializers.Serializer):
+    quote_id = serializers.CharField(max_length=40)
+    client_reference = serializers.CharField(max_length=100, required=False, default="")
+
+
+def offer_representation(offer: Offer, currency: str) -> dict[str, Any]:
+    return {"code": offer.code, "name": offer.name, "amount": format_minor(offer.amount_minor, currency)}
+
+
+def biller_representation(biller: Biller) -> dict[str, Any]:
+    return {
+        "code": biller.code,
+        "name": biller.name,
+        "category": biller.category.value,
+        "kind": biller.kind.value,
+        "available": biller.is_available,
+        "reference_label": biller.reference_label,
+        "reference_pattern": biller.reference_pattern,
+        "reference_example": biller.reference_example,
+        "min_amount": format_minor(biller.min_amount_minor, biller.currency),
+        "max_amount": format_minor(biller.max_amount_minor, biller.currency),
+        "currency": biller.currency,
+        "offers": [offer_representation(offer, biller.currency) for offer in biller.offers],
+    }
+
+
+def lookup_representation(lookup: Lookup) -> dict[str, Any]:
+    currency = lookup.currency
+    prepaid = lookup.min_amount_minor is not None and lookup.max_amount_minor is not None
+    return {
+        "object": "bill_lookup",
+        "biller": lookup.biller_code,
+        "customer_reference": lookup.customer_reference,
+        "customer_name": lookup.customer_name,
+        "currency": currency,
+        "bills": [
+            {
+                "bill_id": bill.bill_id,
+                "period": bill.period,
+                "amount": format_minor(bill.amount_minor, currency),
+                "due_date": bill.due_date.isoformat(),
+            }
+            for bill in lookup.bills
+        ],
+        "min_amount": format_minor(lookup.min_amount_minor, currency) if prepaid else None,  # type: ignore[arg-type]
+        "max_amount": format_minor(lookup.max_amount_minor, currency) if prepaid else None,  # type: ignore[arg-type]
+        "offers": [offer_representation(offer, currency) for offer in lookup.offers],
+    }
+
+
+def quote_representation(quote: Quote) -> dict[str, Any]:
+    return {
+        "id": quote.public_id,
+        "object": "bill_quote",
+        "biller": quote.biller_code,
+        "customer_reference": quote.customer_reference,
+        "bill_id": quote.bill_id or None,
+        "amount": format_minor(quote.amount_minor, quote.currency),
+        "fee": format_minor(quote.fee_minor, quote.currency),
+        "total": format_minor(quote.total_minor, quote.currency),
+        "currency": quote.currency,
+        "expires_at": quote.expires_at.isoformat(),
+        "used": quote.used_at is not None,
+    }
+
+
+def bill_payment_representation(payment: BillPayment) -> dict[str, Any]:
+    quote = payment.quote
+    has_receipt = bool(payment.receipt_number)
+    return {
+        "id": payment.public_id,
+        "object": "bill_payment",
+        "quote_id": quote.public_id,
+        "biller": payment.biller_code,
+        "customer_reference": payment.customer_reference,
+        "bill_id": payment.bill_id or None,
+        "amount": format_minor(quote.amount_minor, quote.currency),
+        "fee": format_minor(quote.fee_minor, quote.currency),
+        "total": format_minor(quote.total_minor, quote.currency),
+        "currency": quote.currency,
+        "status": payment.transaction.status,
+        "receipt": {
+            "number": payment.receipt_number,
+            "tokens": list(payment.tokens),
+            "kwh": str(payment.kwh) if payment.kwh is not None else None,
+            "provider_payment_id": payment.provider_payment_id or None,
+        }
+        if has_receipt
+        else None,
+        "transaction": transaction_representation(payment.transaction),
+        "created_at": payment.created_at.isoformat(),
+    }

@@ -1,0 +1,24 @@
+"""The bills services (STYLE.md §8), split by sub-domain. Import from here."""
+
+from payments.services.catalog import biller_list, customer_lookup
+from payments.services.execution import (
+    Outcome,
+    bill_payment_execute,
+    bill_payment_flag_for_review,
+    bill_payment_resolve,
+    bill_payments_due_for_poll,
+)
+from payments.services.payments import bill_payment_create
+from payments.services.quotes import quote_create
+
+__all__ = [
+    "Outcome",
+    "bill_payment_create",
+    "bill_payment_execute",
+    "bill_payment_flag_for_review",
+    "bill_payment_resolve",
+    "bill_payments_due_for_poll",
+    "biller_list",
+    "customer_lookup",
+    "quote_create",
+]
