@@ -242,6 +242,22 @@ WEBHOOK_ALLOWED_HOSTS = env.strings(
     description="host names exempt from the private-address check of partner webhook URLs (sandbox, tests)",
 )
 
+# Bank transfers (issue 6). A pain.001 batch is the largest body the gateway takes: Django's own
+# limit (DATA_UPLOAD_MAX_MEMORY_SIZE, read when partners/auth.py reads the body to check the
+# signature) is raised to it, so a refused file is answered 413 against this one limit.
+BANKING_BATCH_MAX_BYTES = env.integer(
+    "BANKING_BATCH_MAX_BYTES",
+    str(16 * 1024 * 1024),
+    description="largest pain.001/JSON batch accepted by POST /api/v1/banking/transfer-batches (bytes)",
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, BANKING_BATCH_MAX_BYTES)
+BANKING_DEBTOR_ACCOUNT = env.string(
+    "BANKING_DEBTOR_ACCOUNT",
+    "SN08SN0100152000048500003035",
+    description="our bank's settlement IBAN, the debtor account of transfers sent to other banks",
+)
+BANKING_DEBTOR_BIC = env.string("BANKING_DEBTOR_BIC", "CBAOSNDA", description="our bank's BIC (debtor agent)")
+
 # --- Celery (DESIGN.md §7) -------------------------------------------------------------------
 CELERY_BROKER_URL = env.url(
     "CELERY_BROKER_URL", REDIS_URL, description="Celery broker (defaults to REDIS_URL)", schemes=("redis", "rediss")
@@ -273,6 +289,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ledger.purge_idempotency_records",
         "schedule": 3600.0,  # hourly; records are kept 24 h, so a purge late by an hour is harmless
     },
+    "mobilemoney-poll-cash-ins": {
+        "task": "mobilemoney.poll_cash_ins",
+        "schedule": 3.0,  # resolves unknown/stale cash-ins whose (backed-off) poll is due
+    },
     "payments-poll-bill-payments": {
         "task": "payments.poll_bill_payments",
         # every few seconds: only payments whose (backed-off) next status query is due are asked
@@ -286,9 +306,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.webhook_retry_due",
         "schedule": 30.0,  # safety net for webhook retries whose task was lost
     },
-    "mobilemoney-poll-cash-ins": {
-        "task": "mobilemoney.poll_cash_ins",
-        "schedule": 3.0,  # resolves unknown/stale cash-ins whose (backed-off) poll is due
+    "banking-poll-unresolved": {
+        "task": "banking.poll_unresolved",
+        "schedule": 5.0,  # unknown credits and unsettled transfers; backoff per row inside the task
     },
 }
 

@@ -1,0 +1,120 @@
+"""Reads of the banking rail: batches, their items and status report, transfers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from banking.iso20022 import (
+    PaymentInfoStatusReport,
+    StatusReason,
+    StatusReport,
+    TransactionStatus,
+    TransactionStatusReport,
+    render_pain002,
+)
+from banking.models import BankTransfer, TransferBatch, TransferBatchItem
+from core.ids import ulid
+from partners.models import Partner
+
+# How far each ledger status has gone, in pain.002 words.
+ITEM_STATUS = {
+    "pending": TransactionStatus.ACCEPTED,
+    "processing": TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
+    "unknown": TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
+    "succeeded": TransactionStatus.ACCEPTED_SETTLEMENT_COMPLETED,
+    "failed": TransactionStatus.REJECTED,
+}
+
+
+def batch_get(*, partner: Partner, mode: str, public_id: str) -> TransferBatch | None:
+    return TransferBatch.objects.filter(partner=partner, mode=mode, public_id=public_id).first()
+
+
+def batch_items(*, batch: TransferBatch) -> QuerySet[TransferBatchItem]:
+    return TransferBatchItem.objects.filter(batch=batch).select_related("transaction").order_by("position")
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    total: int
+    pending: int  # not credited yet (pending, processing or unknown)
+    succeeded: int
+    failed: int
+    credited_minor: int
+    rejected_minor: int
+
+
+def batch_progress(*, batch: TransferBatch) -> BatchProgress:
+    done = Q(transaction__status__in=("succeeded", "failed"))
+    counts = TransferBatchItem.objects.filter(batch=batch).aggregate(
+        total=Count("pk"),
+        open=Count("pk", filter=~done),
+        succeeded=Count("pk", filter=Q(transaction__status="succeeded")),
+        failed=Count("pk", filter=Q(transaction__status="failed")),
+        credited=Sum("transaction__amount_minor", filter=Q(transaction__status="succeeded"), default=0),
+        rejected=Sum("transaction__amount_minor", filter=Q(transaction__status="failed"), default=0),
+    )
+    return BatchProgress(
+        total=counts["total"],
+        pending=counts["open"],
+        succeeded=counts["succeeded"],
+        failed=counts["failed"],
+        credited_minor=counts["credited"],
+        rejected_minor=counts["rejected"],
+    )
+
+
+def _transaction_report(item: TransferBatchItem) -> TransactionStatusReport:
+    status = ITEM_STATUS.get(item.transaction.status, TransactionStatus.PENDING)
+    reasons: tuple[StatusReason, ...] = ()
+    if status is TransactionStatus.REJECTED:
+        reasons = (StatusReason(item.reason_code or "MS03", item.transaction.failure_message[:105]),)
+    return TransactionStatusReport(
+        end_to_end_id=item.end_to_end_id,
+        status=status,
+        instr_id=item.instr_id or None,
+        reasons=reasons,
+        account_servicer_reference=item.posting_reference or None,
+        amount_minor=item.transaction.amount_minor,
+    )
+
+
+def batch_status_report(*, batch: TransferBatch, bank_name: str = "Addon Partner") -> bytes:
+    """The batch's pain.002 (v03 for a v03 message, v10 otherwise): group, payment-information
+    and transaction statuses (derived from the items) with each rejection's ISO reason."""
+    by_payment: dict[str, list[TransactionStatusReport]] = {}
+    for item in batch_items(batch=batch).iterator(chunk_size=2000):
+        by_payment.setdefault(item.pmt_inf_id, []).append(_transaction_report(item))
+    report = StatusReport(
+        msg_id="RPT" + ulid(),
+        creation_datetime=timezone.now(),
+        original_msg_id=batch.msg_id,
+        original_message_name=batch.message_name if batch.message_name.startswith("pain.") else "pain.001.001.09",
+        currency=batch.currency,
+        original_creation_datetime=batch.original_created_at,
+        original_nb_of_txs=batch.nb_of_txs,
+        original_ctrl_sum_minor=batch.ctrl_sum_minor,
+        payment_infos=tuple(
+            PaymentInfoStatusReport(
+                pmt_inf_id=pmt_inf_id,
+                transactions=tuple(reports),
+                original_nb_of_txs=len(reports),
+                original_ctrl_sum_minor=sum(r.amount_minor or 0 for r in reports),
+            )
+            for pmt_inf_id, reports in by_payment.items()
+        ),
+        initiating_party_name=bank_name,
+    )
+    version = "pain.002.001.03" if batch.message_name == "pain.001.001.03" else "pain.002.001.10"
+    return render_pain002(report, message_name=version)
+
+
+def transfer_get(*, partner: Partner, mode: str, public_id: str) -> BankTransfer | None:
+    return (
+        BankTransfer.objects.select_related("transaction")
+        .filter(transaction__partner=partner, transaction__mode=mode, transaction__public_id=public_id)
+        .first()
+    )
