@@ -27,3 +27,17 @@ def webhook_retry_due() -> int:
     for delivery_id in ids:
         webhook_deliver.delay(delivery_id)
     return len(ids)
+
+
+@shared_task(name="notifications.push_send", ignore_result=True)
+def push_send_task(notification_id: int) -> int:
+    """Send a push's pending targets; schedule the next send when retryable errors remain.
+
+    Safe to run twice: the notification is claimed with a lease and only pending targets are sent.
+    """
+    from notifications.push import push_send
+
+    outcome = push_send(notification_id)
+    if outcome.retry_in is not None:
+        push_send_task.apply_async((notification_id,), countdown=outcome.retry_in)
+    return outcome.sent

@@ -26,6 +26,8 @@ class PushNotification(models.Model):
     message = models.JSONField(help_text="title, body, data, android, apns as accepted")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     sends = models.PositiveIntegerField(default=0, help_text="provider sends made so far")
+    next_send_at = models.DateTimeField(null=True, blank=True, help_text="when pending targets are due")
+    lease_until = models.DateTimeField(null=True, blank=True, help_text="a send is under way until then")
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 

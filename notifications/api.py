@@ -1,0 +1,38 @@
+"""Partner API of push notifications: ``POST /api/v1/notifications/push`` and ``GET …/push/{id}``."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import NotFound
+from ledger.idempotency import idempotent
+from notifications.models import PushNotification
+from notifications.push import push_create, push_representation, push_request_parse
+from partners.api_base import PartnerApiView
+
+
+class PushCreateApi(PartnerApiView):
+    """Accept a push (validated first: 400 and nothing sent), answer 202; FCM is called by a task."""
+
+    required_scopes = ["notifications.push"]
+
+    @idempotent
+    def post(self, request: Request) -> Response:
+        message, targets = push_request_parse(request.data)
+        notification = push_create(partner=self.partner, mode=self.mode, message=message, targets=targets)
+        return Response(push_representation(notification), status=202)
+
+
+class PushDetailApi(PartnerApiView):
+    """A push of this partner in this mode, with the result of every target."""
+
+    required_scopes = ["notifications.push"]
+
+    def get(self, request: Request, public_id: str) -> Response:
+        notification = PushNotification.objects.filter(
+            public_id=public_id, partner=self.partner, mode=self.mode
+        ).first()
+        if notification is None:
+            raise NotFound(f"No push notification {public_id}.")
+        return Response(push_representation(notification))

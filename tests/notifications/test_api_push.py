@@ -1,0 +1,145 @@
+"""Push API over real HTTP (issue 7 acceptance): the sandbox FCM is served by live_server, the
+send task's body runs in-process (the real code; test_api_push_worker.py runs a real worker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients.python.addon_partner_client import AddonPartnerClient
+from notifications.demo import fcm_sandbox_connect
+from notifications.models import PushNotification, PushTarget
+from notifications.push import push_send
+from partners.models import Mode
+from partners.services import PartnerCreated, partner_create
+from tests.notifications.fcm_support import attempts_for, delivered, delivered_to, requests_received
+
+pytestmark = pytest.mark.django_db(transaction=True)
+PATH = "/api/v1/notifications/push"
+
+
+@pytest.fixture
+def created(live_server) -> PartnerCreated:  # type: ignore[no-untyped-def]
+    fcm_sandbox_connect(sandbox_url=live_server.url + "/sandbox/")
+    return partner_create(name="Acme Fintech", mode=Mode.TEST, scopes=["notifications.push"])
+
+
+@pytest.fixture
+def client(live_server, created: PartnerCreated) -> AddonPartnerClient:  # type: ignore[no-untyped-def]
+    return AddonPartnerClient(live_server.url, created.api_key, created.signing_secret, timeout=15)
+
+
+def send_now(public_id: str, *, force: bool = False) -> float | None:
+    notification = PushNotification.objects.get(public_id=public_id)
+    return push_send(notification.pk, force=force).retry_in
+
+
+def test_three_tokens_one_unregistered_gives_two_delivered_and_one_dead(client: AddonPartnerClient) -> None:
+    tokens = ["device-a-1", "device-unregistered-2", "device-b-3"]
+    body = {"tokens": tokens, "title": "Paiement reçu", "body": "1 500 XOF", "data": {"txn": "txn_1"}}
+    accepted = client.post(PATH, json=body, idempotency_key="push-1")
+    assert accepted.status == 202, accepted.body
+    assert accepted.body["status"] == "queued"
+    assert [t["status"] for t in accepted.body["targets"]] == ["pending"] * 3
+    assert requests_received() == 0  # nothing is sent inside the request
+
+    assert send_now(accepted.body["id"]) is None
+    answer = client.get(f"{PATH}/{accepted.body['id']}")
+    assert answer.status == 200
+    assert answer.body["status"] == "completed"
+    assert answer.body["summary"] == {"pending": 0, "delivered": 2, "dead": 1, "failed": 0}
+    by_token = {t["target"]: t for t in answer.body["targets"]}
+    assert by_token["device-a-1"]["status"] == "delivered"
+    assert by_token["device-a-1"]["message_id"].startswith("projects/addon-sandbox/messages/")
+    assert by_token["device-unregistered-2"] == {
+        "target": "device-unregistered-2",
+        "status": "dead",
+        "message_id": None,
+        "error_code": "UNREGISTERED",
+        "attempts": 1,
+    }
+    assert len(delivered()) == 2
+    assert delivered_to("device-a-1")[0]["message"]["data"] == {"txn": "txn_1"}
+
+    # the dead token is never sent again, even when the send runs again
+    before = requests_received()
+    assert send_now(accepted.body["id"], force=True) is None
+    assert requests_received() == before
+    assert attempts_for("device-unregistered-2") == 1
+
+
+def test_a_retryable_error_is_retried_then_succeeds(client: AddonPartnerClient, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.PUSH_RETRY_BASE_SECONDS = 0  # due at once; the backoff itself is checked below
+    accepted = client.post(
+        PATH, json={"tokens": ["device-unavailable-1", "device-ok-2"], "body": "hi"}, idempotency_key="p2"
+    )
+    assert accepted.status == 202
+    assert send_now(accepted.body["id"]) == 0.0
+    first = client.get(f"{PATH}/{accepted.body['id']}").body
+    assert first["status"] == "queued"
+    assert [(t["status"], t["error_code"]) for t in first["targets"]] == [
+        ("pending", "UNAVAILABLE"),
+        ("delivered", None),
+    ]
+
+    assert send_now(accepted.body["id"]) is None
+    final = client.get(f"{PATH}/{accepted.body['id']}").body
+    assert final["status"] == "completed"
+    assert final["sends"] == 2
+    assert [(t["status"], t["attempts"]) for t in final["targets"]] == [("delivered", 2), ("delivered", 1)]
+    assert attempts_for("device-unavailable-1") == 2
+    assert len(delivered_to("device-ok-2")) == 1  # the delivered one was not sent again
+
+
+def test_quota_and_internal_back_off(client: AddonPartnerClient) -> None:
+    accepted = client.post(PATH, json={"tokens": ["device-quota-1"], "body": "hi"}, idempotency_key="p3")
+    assert send_now(accepted.body["id"]) == 30.0  # Retry-After: 30 from FCM
+    assert send_now(accepted.body["id"]) is None  # not due: nothing sent
+    assert attempts_for("device-quota-1") == 1
+    internal = client.post(PATH, json={"tokens": ["device-internal-1"], "body": "hi"}, idempotency_key="p4")
+    assert send_now(internal.body["id"]) == 5.0  # base backoff
+    assert send_now(internal.body["id"], force=True) is None
+    assert PushTarget.objects.get(target="device-internal-1").status == "delivered"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tokens": ["device-a-1"], "data": {"google.sent_time": "1"}}, "data.google.sent_time"),
+        ({"tokens": ["device-a-1"], "data": {"from": "x"}}, "data.from"),
+        ({"tokens": ["device-a-1"], "body": "x" * 5000}, "payload"),
+        ({"topic": "news", "body": "x" * 2100}, "payload"),
+        ({"tokens": ["device-a-1"], "data": {"amount": 1500}}, "data.amount"),
+        ({"tokens": ["device-a-1"], "topic": "news", "body": "x"}, "targets"),
+        ({"tokens": ["device-a-1"], "body": "x", "options": {"android": {"priority": "urgent"}}}, "android.priority"),
+        ({"tokens": ["device-a-1"], "body": "x", "options": {"apns": {"volume": 3}}}, "options.apns"),
+    ],
+)
+def test_an_invalid_push_is_refused_and_nothing_is_sent(client: AddonPartnerClient, body: dict, field: str) -> None:  # type: ignore[type-arg]
+    answer = client.post(PATH, json=body, idempotency_key="p-invalid")
+    assert answer.status == 400, answer.body
+    assert answer.body["code"] == "validation_error"
+    assert field in [error["field"] for error in answer.body["errors"]]
+    assert PushNotification.objects.count() == 0
+    assert requests_received() == 0  # the simulator saw nothing
+    fixed = client.post(PATH, json={"tokens": ["device-a-1"], "body": "ok"}, idempotency_key="p-invalid")
+    assert fixed.status == 202  # the refused request freed its idempotency key
+
+
+def test_a_topic_push_and_an_idempotent_replay(client: AddonPartnerClient) -> None:
+    body = {"topic": "promotions", "title": "Offre", "options": {"android": {"priority": "high", "ttl_seconds": 60}}}
+    accepted = client.post(PATH, json=body, idempotency_key="p5")
+    assert accepted.status == 202
+    assert accepted.body["target_kind"] == "topic"
+    assert send_now(accepted.body["id"]) is None
+    [target] = client.get(f"{PATH}/{accepted.body['id']}").body["targets"]
+    assert (target["target"], target["status"]) == ("promotions", "delivered")
+    assert delivered_to("promotions")[0]["message"]["android"]["priority"] == "high"
+    assert PushNotification.objects.count() == 1
+
+
+def test_another_partner_cannot_read_a_push(live_server, client: AddonPartnerClient) -> None:  # type: ignore[no-untyped-def]
+    accepted = client.post(PATH, json={"tokens": ["device-a-1"], "body": "x"}, idempotency_key="p6")
+    other = partner_create(name="Other", mode=Mode.TEST, scopes=["notifications.push"])
+    other_client = AddonPartnerClient(live_server.url, other.api_key, other.signing_secret, timeout=15)
+    assert other_client.get(f"{PATH}/{accepted.body['id']}").status == 404
+    assert client.get(f"{PATH}/ntf_unknown").status == 404
