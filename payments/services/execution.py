@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -53,10 +54,10 @@ def _load(bill_payment_id: int) -> BillPayment:
     return BillPayment.objects.select_related("transaction", "transaction__partner", "quote").get(pk=bill_payment_id)
 
 
-def _move(txn: Transaction, to_status: str, *, cause: str, **changes: object) -> bool:
+def _move(txn: Transaction, to_status: str, *, cause: str, **changes: Any) -> bool:
     """Transition; False when another writer already moved it (a final state never moves back)."""
     try:
-        transaction_transition(transaction=txn, to_status=to_status, cause=cause, **changes)  # type: ignore[arg-type]
+        transaction_transition(transaction=txn, to_status=to_status, cause=cause, **changes)
     except IllegalTransition:
         logger.info("%s already %s; %s not applied", txn.public_id, txn.status, to_status)
         return False

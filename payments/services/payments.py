@@ -22,7 +22,7 @@ from ledger.models import Kind
 from ledger.services import account_get_or_create_partner_account, transaction_create
 from partners.models import Partner
 from payments.models import BillPayment, Quote
-from payments.services.catalog import PROVIDER, biller_get, connector_for, raise_partner_error
+from payments.services.catalog import PROVIDER, biller_check, biller_get, connector_for, raise_partner_error
 from payments.services.quotes import amount_check
 
 # A claimed payment still ``processing`` this long after its claim is looked at by the poller
@@ -51,19 +51,19 @@ def _quote_checked(*, partner: Partner, mode: str, quote_id: str) -> Quote:
     if quote.expires_at <= timezone.now():
         raise _quote_expired()
     biller = biller_get(mode=mode, code=quote.biller_code)
+    biller_check(biller=biller, customer_reference=quote.customer_reference)
     amount_check(biller=biller, amount_minor=quote.amount_minor)
     return quote
 
 
 def _bill_still_open(*, mode: str, quote: Quote) -> None:
-    """Ask the provider (outside any DB transaction) whether the quoted bill is still owed."""
-    if not quote.bill_id:
-        return
+    """Ask the provider (outside any DB transaction) whether the biller answers and the quoted
+    bill is still owed: 503 ``biller_unavailable`` or 422 ``bill_already_paid`` before any hold."""
     try:
         lookup = connector_for(mode).lookup(biller_code=quote.biller_code, customer_reference=quote.customer_reference)
     except ProviderError as exc:
         raise_partner_error(exc)
-    if quote.bill_id not in {bill.bill_id for bill in lookup.bills}:
+    if quote.bill_id and quote.bill_id not in {bill.bill_id for bill in lookup.bills}:
         raise _bill_already_paid()
 
 
@@ -77,17 +77,8 @@ def _claim_quote(quote: Quote) -> None:
     quote.used_at = now
 
 
-def bill_payment_create(*, partner: Partner, mode: str, quote_id: str, client_reference: str = "") -> BillPayment:
-    """Accept the payment of a quote: hold amount + fee, record the payment, enqueue execution.
-
-    Raises (and commits nothing): 404 unknown quote, 409 ``quote_already_used``, 422
-    ``quote_expired`` / ``amount_out_of_range`` / ``bill_already_paid`` / ``insufficient_funds``,
-    503 ``biller_unavailable``.
-    """
-    from payments.tasks import bill_payment_execute_task
-
-    quote = _quote_checked(partner=partner, mode=mode, quote_id=quote_id)
-    _bill_still_open(mode=mode, quote=quote)
+def _accept(*, partner: Partner, mode: str, quote: Quote, client_reference: str) -> BillPayment:
+    """The acceptance's one short DB transaction: claim the quote, hold amount + fee, record."""
     with db_transaction.atomic():
         _claim_quote(quote)
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=quote.currency)
@@ -107,7 +98,7 @@ def bill_payment_create(*, partner: Partner, mode: str, quote_id: str, client_re
                 "bill_id": quote.bill_id or None,
             },
         )
-        payment = BillPayment.objects.create(
+        return BillPayment.objects.create(
             partner=partner,
             mode=mode,
             quote=quote,
@@ -117,6 +108,20 @@ def bill_payment_create(*, partner: Partner, mode: str, quote_id: str, client_re
             bill_id=quote.bill_id,
             next_poll_at=timezone.now() + STALE_PROCESSING,
         )
-        payment_pk = payment.pk
-        db_transaction.on_commit(lambda: bill_payment_execute_task.delay(payment_pk))
+
+
+def bill_payment_create(*, partner: Partner, mode: str, quote_id: str, client_reference: str = "") -> BillPayment:
+    """Accept the payment of a quote: hold amount + fee, record the payment, enqueue execution.
+
+    Raises (and commits nothing): 404 unknown quote, 409 ``quote_already_used``, 422
+    ``quote_expired`` / ``amount_out_of_range`` / ``bill_already_paid`` / ``insufficient_funds``,
+    503 ``biller_unavailable``.
+    """
+    from payments.tasks import bill_payment_execute_task  # tasks import the services: break the cycle
+
+    quote = _quote_checked(partner=partner, mode=mode, quote_id=quote_id)
+    _bill_still_open(mode=mode, quote=quote)
+    payment = _accept(partner=partner, mode=mode, quote=quote, client_reference=client_reference)
+    payment_pk = payment.pk
+    db_transaction.on_commit(lambda: bill_payment_execute_task.delay(payment_pk))
     return payment

@@ -359,6 +359,18 @@ def test_an_already_paid_bill_is_422_and_moves_no_money(bills: Bills) -> None:
     assert Transaction.objects.count() == 1 and Quote.objects.get(public_id=second["id"]).used_at is None
 
 
+def test_a_biller_down_at_payment_is_503_and_moves_no_money(bills: Bills) -> None:
+    quote = bills.quote("WOYOFAL", "14212345678", amount="5000")
+    bills.knobs(unavailable_billers=("WOYOFAL",))
+    before = bills.money()
+
+    status, _, body = bills.pay(quote["id"])
+
+    assert (status, body["code"]) == (503, "biller_unavailable")
+    assert bills.money() == before and not Transaction.objects.exists()
+    assert Quote.objects.get(public_id=quote["id"]).used_at is None
+
+
 def test_an_unknown_or_foreign_quote_is_404(bills: Bills, live_server: Any) -> None:
     quote = bills.quote("ORANGE_AIRTIME", "771234567", amount="1000")
     other = bills_setup(live_server)

@@ -124,3 +124,16 @@ def test_the_demo_seeder_is_idempotent(live_server: Any) -> None:
     assert Partner.objects.filter(code="niirpay").count() == 1
     connection = ProviderConnection.objects.get(partner__code="niirpay", mode=Mode.TEST)
     assert connection.base_url == live_server.url + "/sandbox/niirpay/" and connection.is_enabled
+
+
+def test_the_admin_lists_payments_and_quotes_read_only(bills: Bills, staff_client: Any) -> None:
+    payment = _accepted(bills, "ORANGE_AIRTIME", "771234567", "1000")
+
+    listing = staff_client.get("/admin/payments/billpayment/")
+    detail = staff_client.get(f"/admin/payments/billpayment/{payment.pk}/change/")
+    quotes = staff_client.get("/admin/payments/quote/?mode=test")
+
+    assert (listing.status_code, detail.status_code, quotes.status_code) == (200, 200, 200)
+    assert payment.public_id in listing.content.decode()
+    assert b'name="_save"' not in detail.content  # nothing to save: read-only
+    assert staff_client.get("/admin/payments/billpayment/add/").status_code == 403
