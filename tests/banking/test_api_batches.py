@@ -40,8 +40,8 @@ class Bank:
     live_url: str
 
 
-@pytest.fixture
-def bank(live_server) -> Bank:  # type: ignore[no-untyped-def]
+@pytest.fixture(name="bank")
+def bank_fixture(live_server) -> Bank:  # type: ignore[no-untyped-def]
     banking_sandbox_connect(
         sandbox_url=live_server.url + "/sandbox/",
         callback_url=live_server.url + "/callbacks/partner-bank",
