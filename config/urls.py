@@ -13,6 +13,7 @@ api_v1 = [
     path("banking/", include("banking.urls")),
     path("notifications/", include("notifications.urls")),
     path("events/", include("events.urls")),
+    path("test-helpers/", include("mobilemoney.test_helper_urls")),
 ]
 
 callbacks = [

@@ -28,3 +28,18 @@ def poll_cash_ins() -> int:
     for pk in due:
         cash_in_resolve.delay(pk)
     return len(due)
+
+
+@shared_task(name="mobilemoney.callback_apply")
+def callback_apply(callback_pks: list[int]) -> int:
+    """Apply a chunk of stored provider callback events (callbacks queue)."""
+    from mobilemoney.services.callbacks import callback_apply as apply
+
+    return apply(callback_pks)
+
+
+@shared_task(name="mobilemoney.checkout_refund_process")
+def checkout_refund_process(checkout_session_pk: int) -> None:
+    from mobilemoney.services.refunds import checkout_refund_process as process
+
+    process(checkout_session_pk)

@@ -2,9 +2,21 @@
 
 from django.urls import path
 
-from mobilemoney.apis import cash_ins
+from mobilemoney.apis import cash_ins, checkout
 
 urlpatterns = [
     path("cash-ins", cash_ins.CashInCreateApi.as_view(), name="mm-cash-in-create"),
     path("cash-ins/<str:public_id>", cash_ins.CashInDetailApi.as_view(), name="mm-cash-in-detail"),
+    path("checkout-sessions", checkout.CheckoutSessionListCreateApi.as_view(), name="mm-checkout-list"),
+    path("checkout-sessions/<str:public_id>", checkout.CheckoutSessionDetailApi.as_view(), name="mm-checkout-detail"),
+    path(
+        "checkout-sessions/<str:public_id>/expire",
+        checkout.CheckoutSessionExpireApi.as_view(),
+        name="mm-checkout-expire",
+    ),
+    path(
+        "checkout-sessions/<str:public_id>/refund",
+        checkout.CheckoutSessionRefundApi.as_view(),
+        name="mm-checkout-refund",
+    ),
 ]

@@ -72,3 +72,46 @@ def cash_in_input(data: Any, errors: list[FieldError], prefix: str = "") -> Cash
     if len(errors) > before or money is None:
         return None
     return CashInInput(str(msisdn), money, str(reference), recipient_name, reason)
+
+
+@dataclass(frozen=True)
+class CheckoutFields:
+    money: Money
+    client_reference: str
+    success_url: str
+    error_url: str
+    restrict_payer_msisdn: str | None
+
+
+def _url(data: dict[str, Any], name: str, errors: list[FieldError]) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s]{1,990}$", value):
+        errors.append(FieldError(name, "must be an http(s) URL"))
+        return ""
+    return value
+
+
+def checkout_input(data: Any, errors: list[FieldError]) -> CheckoutFields | None:
+    if not isinstance(data, dict):
+        errors.append(FieldError("body", "must be a JSON object"))
+        return None
+    before = len(errors)
+    money = None
+    currency = data.get("currency")
+    if currency not in CURRENCIES:
+        errors.append(FieldError("currency", f"must be one of {', '.join(CURRENCIES)}"))
+    else:
+        try:
+            money = Money.parse(data.get("amount"), str(currency))
+        except MoneyError as exc:
+            errors.append(FieldError("amount", exc.detail))
+    reference = data.get("client_reference")
+    if not isinstance(reference, str) or not CLIENT_REFERENCE_RE.match(reference):
+        errors.append(FieldError("client_reference", "1-100 characters of [A-Za-z0-9_.:-]"))
+    success_url, error_url = _url(data, "success_url", errors), _url(data, "error_url", errors)
+    payer = data.get("restrict_payer_mobile")
+    if payer is not None and (not isinstance(payer, str) or not is_e164(payer)):
+        errors.append(FieldError("restrict_payer_mobile", "must be an E.164 number"))
+    if len(errors) > before or money is None:
+        return None
+    return CheckoutFields(money, str(reference), success_url, error_url, payer)

@@ -2,5 +2,6 @@
 
 from mobilemoney.models.callbacks import CallbackStatus, InboundCallback
 from mobilemoney.models.cash_ins import CashIn
+from mobilemoney.models.checkout import CheckoutSession
 
-__all__ = ["CallbackStatus", "CashIn", "InboundCallback"]
+__all__ = ["CallbackStatus", "CashIn", "CheckoutSession", "InboundCallback"]

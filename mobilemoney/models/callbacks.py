@@ -7,19 +7,24 @@ from django.db import models
 
 
 class CallbackStatus(models.TextChoices):
-    RECEIVED = "received"  # stored, verified, waiting for the apply task
+    RECEIVED = "received"  # stored raw, not verified yet; for an event: waiting for the apply task
+    VERIFIED = "verified"  # a delivery whose signature verified: its events are the child rows
     APPLIED = "applied"  # every event applied (or found already final)
     FLAGGED = "flagged"  # kept for staff: unknown reference, unparseable event…
     REJECTED = "rejected"  # the signature did not verify (answered 401)
 
 
 class InboundCallback(models.Model):
-    """One delivery of a provider callback: raw body and headers as received.
+    """A provider callback as received: a delivery, or one event of a verified delivery.
 
-    A bulk payload (several events) is stored once per event after verification, each with its
-    own ``event_id`` so that the unique constraint de-duplicates events, not deliveries. A
-    delivery that fails verification is stored once, with ``event_id`` left empty.
+    A delivery (``delivery`` empty, ``event_id`` empty) is stored with its raw body and headers
+    before anything else, then verified (``rejected`` when the signature fails). Each event of a
+    verified delivery (a bulk payload gives several) becomes a child row with its own
+    ``event_id``: the unique constraint de-duplicates events, not deliveries, so the same event
+    delivered ten times is applied once.
     """
+
+    delivery = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="events")
 
     provider = models.CharField(max_length=20)
     mode = models.CharField(max_length=4, blank=True, default="")

@@ -4,6 +4,8 @@ with its signed API client."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,16 +14,17 @@ from ledger.models import Account, OutboxEvent, Transaction
 from ledger.services import account_get_or_create_partner_account
 from partners.models import ALL_SCOPES, Partner
 from partners.services import partner_create, provider_connection_upsert
-from sandbox.models import SimEffect
+from sandbox.models import SimCallback, SimEffect
 from sandbox.orange_money.accounts import om_account_register, om_connector_credentials
+from sandbox.services import SimAccount
 from sandbox.wave.accounts import wave_account_register, wave_connector_credentials
 
 EFFECTS = {"wave": "payout", "orange_money": "cash_in"}
 CHECKOUT_EFFECTS = {"wave": "checkout_payment", "orange_money": "merchant_payment"}
 
 
-def connect_providers(base_url: str, *, read_timeout: float = 1.5) -> None:
-    """Register sandbox accounts and the provider partners' test connections (idempotent per test)."""
+def connect_providers(base_url: str, *, read_timeout: float = 1.5) -> dict[str, SimAccount]:
+    """Register sandbox accounts and the provider partners' test connections; the accounts."""
     wave = wave_account_register(callback_url=f"{base_url}/callbacks/wave")
     om = om_account_register(callback_url=f"{base_url}/callbacks/orange-money")
     for name, code, connector, credentials in (
@@ -41,6 +44,7 @@ def connect_providers(base_url: str, *, read_timeout: float = 1.5) -> None:
             connect_timeout_seconds=2.0,
             read_timeout_seconds=read_timeout,
         )
+    return {"wave": wave, "orange_money": om}
 
 
 @dataclass
@@ -81,3 +85,28 @@ def cash_in_body(provider: str, suffix: str = "1234", amount: str = "1500", **ex
         "client_reference": extra.pop("client_reference", f"order-{provider}-{suffix}"),
         **extra,
     }
+
+
+CALLBACK_PATHS = {"wave": "wave", "orange_money": "orange-money"}
+
+
+def post_callback(base_url: str, provider: str, body: bytes, headers: dict[str, str]) -> int:
+    """Deliver a callback to the gateway as the provider would; the HTTP status."""
+    request = urllib.request.Request(
+        f"{base_url}/callbacks/{CALLBACK_PATHS[provider]}", data=body, headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+def deliver_sandbox_callbacks(base_url: str, provider: str, times: int = 1) -> list[int]:
+    """Deliver every callback the simulator queued (``times`` each); the HTTP statuses."""
+    sim_provider = {"wave": "wave", "orange_money": "orange_money"}[provider]
+    statuses = []
+    for callback in SimCallback.objects.filter(provider=sim_provider).order_by("pk"):
+        for _ in range(times):
+            statuses.append(post_callback(base_url, provider, bytes(callback.body), dict(callback.headers)))
+    return statuses

@@ -1,0 +1,168 @@
+"""Inbound provider callbacks (DESIGN.md §3.7, §4): stored raw, verified, de-duplicated, applied.
+
+``callback_receive`` runs in the request (fast: two or three statements, no provider call);
+``callback_apply`` runs in the ``mobilemoney.callback_apply`` task on the callbacks queue.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from mobilemoney.connectors import callback_connectors
+from mobilemoney.models import CallbackStatus, CashIn, InboundCallback
+from mobilemoney.providers.base import CallbackEvent, CashInResult, EventKind, OperationStatus
+from mobilemoney.services import outcomes
+
+logger = logging.getLogger("mobilemoney.callbacks")
+
+APPLY_CHUNK = 200  # events per callback_apply task (a bulk payload is applied in chunks)
+
+
+@dataclass(frozen=True)
+class Received:
+    verified: bool
+    delivery_id: int
+    event_ids: list[int]
+
+
+def _event_json(event: CallbackEvent) -> dict[str, Any]:
+    return {
+        "kind": str(event.kind),
+        "event_type": event.event_type,
+        "reference": event.reference,
+        "provider_reference": event.provider_reference,
+        "status": str(event.status) if event.status else None,
+        "amount_minor": event.money.minor if event.money else None,
+        "currency": event.money.currency if event.money else None,
+        "msisdn": event.msisdn,
+        "provider_transaction_id": event.provider_transaction_id,
+        "failure_code": event.failure_code,
+        "provider_failure_code": event.provider_failure_code,
+        "failure_message": event.failure_message,
+    }
+
+
+def _verify(provider: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[str, list[CallbackEvent]] | None:
+    """(mode, events) by the first connection whose secrets verify the delivery, else None."""
+    now = time.time()
+    for mode, connector in callback_connectors(provider):
+        try:
+            if connector.verify_callback(headers, raw_body, now):
+                return mode, connector.parse_callback(headers, raw_body)
+        finally:
+            connector.close()
+    return None
+
+
+def callback_receive(*, provider: str, headers: Mapping[str, str], raw_body: bytes) -> Received:
+    """Store the delivery, verify it, store each new event once; enqueue the apply after commit.
+
+    Refused signatures are kept (``rejected``); a body that verifies but does not parse is kept
+    ``flagged``. Events already stored (duplicates) are ignored by the unique constraint.
+    """
+    delivery = InboundCallback.objects.create(provider=provider, raw_body=raw_body, headers=dict(headers))
+    try:
+        verified = _verify(provider, headers, raw_body)
+    except ValueError as exc:
+        delivery.status, delivery.flag_reason = CallbackStatus.FLAGGED, f"unreadable: {exc}"[:200]
+        delivery.save(update_fields=["status", "flag_reason"])
+        return Received(True, delivery.pk, [])
+    if verified is None:
+        delivery.status, delivery.flag_reason = CallbackStatus.REJECTED, "signature did not verify"
+        delivery.save(update_fields=["status", "flag_reason"])
+        logger.warning("callback refused", extra={"provider": provider, "callback": delivery.pk})
+        return Received(False, delivery.pk, [])
+    mode, events = verified
+    rows = [
+        InboundCallback(
+            provider=provider,
+            mode=mode,
+            delivery=delivery,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            raw_body=json.dumps(dict(event.raw), separators=(",", ":"), cls=DjangoJSONEncoder).encode(),
+            headers={},
+            event=_event_json(event),
+        )
+        for event in events
+    ]
+    with db_transaction.atomic():
+        InboundCallback.objects.filter(pk=delivery.pk).update(status=CallbackStatus.VERIFIED, mode=mode)
+        InboundCallback.objects.bulk_create(rows, ignore_conflicts=True)
+        fresh = list(
+            InboundCallback.objects.filter(
+                delivery=delivery, provider=provider, status=CallbackStatus.RECEIVED
+            ).values_list("pk", flat=True)
+        )
+        db_transaction.on_commit(lambda: _enqueue(fresh))
+    return Received(True, delivery.pk, fresh)
+
+
+def _enqueue(pks: list[int]) -> None:
+    from mobilemoney.tasks import callback_apply  # the tasks module imports this one
+
+    for start in range(0, len(pks), APPLY_CHUNK):
+        callback_apply.delay(pks[start : start + APPLY_CHUNK])
+
+
+def _flag(row: InboundCallback, reason: str) -> None:
+    row.status, row.flag_reason = CallbackStatus.FLAGGED, reason[:200]
+    row.save(update_fields=["status", "flag_reason"])
+    logger.warning("callback flagged", extra={"callback": row.pk, "reason": reason})
+
+
+def _apply_cash_in(row: InboundCallback) -> str | None:
+    event = row.event
+    cash_in = (
+        CashIn.objects.select_related("transaction")
+        .filter(transaction__public_id=event.get("reference") or "-", transaction__mode=row.mode, provider=row.provider)
+        .first()
+    )
+    if cash_in is None:
+        return "unknown reference"
+    row.transaction_public_id = cash_in.transaction.public_id
+    result = CashInResult(
+        reference=cash_in.transaction.public_id,
+        provider_reference=event.get("provider_reference"),
+        status=OperationStatus(event["status"]) if event.get("status") else OperationStatus.PROCESSING,
+        failure_code=event.get("failure_code"),
+        failure_message=event.get("failure_message"),
+    )
+    outcomes.apply_result(cash_in, result, cause="callback")
+    return None
+
+
+def _apply_one(row: InboundCallback) -> str | None:
+    """Apply one event; returns a flag reason when it cannot be applied."""
+    kind = row.event.get("kind")
+    if kind == EventKind.CASH_IN:
+        return _apply_cash_in(row)
+    if kind == EventKind.CHECKOUT:
+        from mobilemoney.services.checkout import checkout_apply_event
+
+        return checkout_apply_event(row)
+    return None  # an event this rail does not act on: acknowledged and kept
+
+
+def callback_apply(pks: list[int]) -> int:
+    """Apply stored events (safe to run twice: applied rows are skipped, transitions are
+    compare-and-set and a terminal status never moves). Returns how many were applied."""
+    applied = 0
+    for row in InboundCallback.objects.filter(pk__in=pks, status=CallbackStatus.RECEIVED).order_by("pk"):
+        reason = _apply_one(row)
+        if reason:
+            _flag(row, reason)
+            continue
+        row.status, row.applied_at = CallbackStatus.APPLIED, timezone.now()
+        row.save(update_fields=["status", "applied_at", "transaction_public_id"])
+        applied += 1
+    return applied
