@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -23,10 +25,19 @@ from payments.serializers import (
     quote_representation,
 )
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
+)
+
 
 class BillerListApi(PartnerApiView):
     required_scopes = [Scope.BILLS_PAY]
 
+    @extend_schema(
+        tags=["bills"],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Billers: reference format, amount limits and offers (cached a few minutes)",
+    )
     def get(self, request: Request) -> Response:
         billers = services.biller_list(mode=self.mode)
         return Response({"object": "list", "data": [biller_representation(biller) for biller in billers]})
@@ -37,6 +48,12 @@ class LookupCreateApi(PartnerApiView):
 
     required_scopes = [Scope.BILLS_PAY]
 
+    @extend_schema(
+        tags=["bills"],
+        request=LookupInput,
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Look a customer up: name and open bills, or prepaid limits",
+    )
     def post(self, request: Request) -> Response:
         data = _valid(LookupInput, request)
         lookup = services.customer_lookup(
@@ -48,6 +65,13 @@ class LookupCreateApi(PartnerApiView):
 class QuoteCreateApi(PartnerApiView):
     required_scopes = [Scope.BILLS_PAY]
 
+    @extend_schema(
+        tags=["bills"],
+        request=QuoteInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: OpenApiTypes.OBJECT},
+        summary="Quote (simulate) a payment: fee, total, expires_at",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(QuoteInput, request)
@@ -66,6 +90,13 @@ class QuoteCreateApi(PartnerApiView):
 class PaymentCreateApi(PartnerApiView):
     required_scopes = [Scope.BILLS_PAY]
 
+    @extend_schema(
+        tags=["bills"],
+        request=PaymentInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: OpenApiTypes.OBJECT},
+        summary="Pay a quote: validated, amount + fee held, executed asynchronously",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(PaymentInput, request)
@@ -78,6 +109,9 @@ class PaymentCreateApi(PartnerApiView):
 class PaymentDetailApi(PartnerApiView):
     required_scopes = [Scope.BILLS_PAY]
 
+    @extend_schema(
+        tags=["bills"], responses={200: OpenApiTypes.OBJECT}, summary="A bill payment with its receipt and transaction"
+    )
     def get(self, request: Request, payment_id: str) -> Response:
         payment = selectors.bill_payment_get(partner=self.partner, mode=self.mode, payment_id=payment_id)
         if payment is None:

@@ -13,6 +13,7 @@ from payments.services import (
     bill_payment_flag_for_review,
     bill_payment_resolve,
     bill_payments_due_for_poll,
+    bill_payments_stuck_pending,
 )
 
 MAX_PAY_RETRIES = 5
@@ -40,8 +41,12 @@ def bill_payment_resolve_task(bill_payment_id: int) -> str:
 
 @shared_task(name="payments.poll_bill_payments")
 def poll_bill_payments_task() -> int:
-    """Beat: ask the provider about every unknown (or stale processing) payment that is due."""
+    """Beat: ask the provider about every unknown (or stale processing) payment that is due, and
+    re-enqueue accepted payments whose execution message was lost. Returns how many were sent."""
     due = bill_payments_due_for_poll()
     for bill_payment_id in due:
         bill_payment_resolve_task.delay(bill_payment_id)
-    return len(due)
+    stuck = bill_payments_stuck_pending()
+    for bill_payment_id in stuck:
+        bill_payment_execute_task.delay(bill_payment_id)
+    return len(due) + len(stuck)

@@ -7,6 +7,7 @@ from payments.services.execution import (
     bill_payment_flag_for_review,
     bill_payment_resolve,
     bill_payments_due_for_poll,
+    bill_payments_stuck_pending,
 )
 from payments.services.payments import bill_payment_create
 from payments.services.quotes import quote_create
@@ -18,6 +19,7 @@ __all__ = [
     "bill_payment_flag_for_review",
     "bill_payment_resolve",
     "bill_payments_due_for_poll",
+    "bill_payments_stuck_pending",
     "biller_list",
     "customer_lookup",
     "quote_create",

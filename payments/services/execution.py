@@ -203,18 +203,28 @@ def _back_off(payment: BillPayment) -> None:
     _schedule_poll(payment, after=interval)
 
 
+def _claim_due(statuses: list[str], limit: int) -> list[int]:
+    with db_transaction.atomic():
+        due = list(
+            BillPayment.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(transaction__status__in=statuses, next_poll_at__lte=timezone.now())
+            .order_by("next_poll_at")
+            .values_list("pk", flat=True)[:limit]
+        )
+        BillPayment.objects.filter(pk__in=due).update(next_poll_at=timezone.now() + CLAIMED_POLL_GRACE)
+    return due
+
+
 def bill_payments_due_for_poll(*, limit: int = 200) -> list[int]:
     """Claim the unknown payments (and stale processing ones) whose next status query is due.
 
     Their next poll is pushed back as they are claimed, so a beat that comes round before the
     query finished does not ask twice; the query itself sets the real next time.
     """
-    with db_transaction.atomic():
-        due = list(
-            BillPayment.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(transaction__status__in=[Status.PROCESSING, Status.UNKNOWN], next_poll_at__lte=timezone.now())
-            .order_by("next_poll_at")
-            .values_list("pk", flat=True)[:limit]
-        )
-        BillPayment.objects.filter(pk__in=due).update(next_poll_at=timezone.now() + CLAIMED_POLL_GRACE)
-    return due
+    return _claim_due([Status.PROCESSING, Status.UNKNOWN], limit)
+
+
+def bill_payments_stuck_pending(*, limit: int = 200) -> list[int]:
+    """Claim accepted payments no worker picked up in time (a lost message): run them again.
+    Safe: execution claims pending → processing conditionally, so only one run pays."""
+    return _claim_due([Status.PENDING], limit)

@@ -16,7 +16,13 @@ from partners.models import Mode, Partner, ProviderConnection
 from partners.services import provider_connection_upsert
 from payments.demo import seed_bills
 from payments.models import BillPayment
-from payments.services import Outcome, bill_payment_execute, bill_payment_resolve
+from payments.services import (
+    Outcome,
+    bill_payment_execute,
+    bill_payment_resolve,
+    bill_payments_due_for_poll,
+    bill_payments_stuck_pending,
+)
 from payments.tasks import bill_payment_execute_task, poll_bill_payments_task
 from tests.payments.test_api_bills import Bills, bills_setup, paid
 from tests.processes import free_port
@@ -88,17 +94,24 @@ def test_an_unknown_payment_past_the_age_limit_is_flagged_and_never_failed(bills
     assert _txn(payment).status == "succeeded" and paid(txn.public_id) == 1
 
 
-def test_the_poller_picks_due_payments_once_and_skips_the_rest(bills: Bills) -> None:
+def test_the_poller_picks_due_payments_once(bills: Bills) -> None:
     unknown = _accepted(bills, "SENELEC", "012345679902", None)
     bill_payment_execute(bill_payment_id=unknown.pk)
-    pending = _accepted(bills, "ORANGE_AIRTIME", "771234567", "1000")  # claimed by nobody yet: not polled
-    BillPayment.objects.filter(pk__in=[unknown.pk, pending.pk]).update(next_poll_at=timezone.now())
+    lost_message = _accepted(bills, "ORANGE_AIRTIME", "771234567", "1000")  # no worker ever ran it
+    not_due = _accepted(bills, "WOYOFAL", "14212345678", "5000")
+    BillPayment.objects.filter(pk__in=[unknown.pk, lost_message.pk]).update(next_poll_at=timezone.now())
 
-    assert poll_bill_payments_task() == 1
-    assert poll_bill_payments_task() == 0  # the claim pushed its next poll back
-
+    assert bill_payments_due_for_poll() == [unknown.pk]
+    assert bill_payments_stuck_pending() == [lost_message.pk]
+    assert bill_payments_due_for_poll() == bill_payments_stuck_pending() == []  # claimed: pushed back
     claimed = BillPayment.objects.get(pk=unknown.pk).next_poll_at
     assert claimed is not None and claimed > timezone.now() + timedelta(seconds=20)
+    assert BillPayment.objects.get(pk=not_due.pk).next_poll_at > timezone.now()  # type: ignore[operator]
+
+    BillPayment.objects.filter(pk__in=[unknown.pk, lost_message.pk]).update(next_poll_at=timezone.now())
+    assert poll_bill_payments_task() == 2
+    assert bill_payment_execute(bill_payment_id=lost_message.pk) is Outcome.SUCCEEDED  # what the task runs
+    assert paid(lost_message.transaction.public_id) == 1
 
 
 def test_a_worker_lost_after_its_claim_is_recovered_by_the_poller(bills: Bills) -> None:
