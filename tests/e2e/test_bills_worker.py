@@ -3,17 +3,20 @@ and the beat-driven poller task resolving a lost answer through a status query (
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.signals import request_started
+from django.utils import timezone
 
 from ledger.selectors import ledger_check
+from payments.models import BillPayment
 from payments.tasks import poll_bill_payments_task
 from tests.payments.test_api_bills import Bills, bills_setup, paid
-from tests.processes import celery_worker, wait_until
+from tests.processes import celery_worker, start_celery_worker, stop, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,4 +71,32 @@ def test_payments_run_in_a_worker_and_the_poller_resolves_a_lost_answer(bills: B
     assert paid(reference) == 1 and paid(prepaid["transaction"]["id"]) == 1
     total = int(woyofal["total"]) + int(senelec["total"])
     assert bills.money()[:2] == (balance - total, held)
+    assert ledger_check().is_ok
+
+
+def test_a_worker_killed_during_the_payment_is_recovered_by_the_poller(bills: Bills, tmp_path: Path) -> None:
+    balance, held, _ = bills.money()
+    quote = bills.quote("SENEAU", "1234569902")  # 9902: the sandbox pays, then stalls its answer
+    log = tmp_path / "worker.log"
+
+    worker = start_celery_worker(log, queues="payments", env={"SANDBOX_HANG_SECONDS": "2"})
+    try:
+        _, _, accepted = bills.pay(quote["id"])
+        reference = accepted["transaction"]["id"]
+        wait_until(lambda: paid(reference) == 1, timeout=30, interval=0.05, message="the payment never reached Niirpay")
+    finally:
+        stop(worker, signal.SIGKILL)  # the worker dies while waiting for the answer
+
+    assert _status(bills, accepted["id"]) == "processing"  # claimed, answer never read: no guess
+    assert bills.money()[:2] == (balance, held + int(quote["total"]))
+    BillPayment.objects.filter(public_id=accepted["id"]).update(next_poll_at=timezone.now())  # stale by now
+
+    with celery_worker(log, queues="payments"):
+        wait_until(lambda: poll_bill_payments_task() >= 1, timeout=15, interval=0.5, message="no poll due")
+        wait_until(lambda: _status(bills, accepted["id"]) == "succeeded", timeout=30, message="not recovered")
+
+    assert bills.status_queries == [reference] and paid(reference) == 1
+    _, _, txn = bills.client.get(f"/api/v1/transactions/{reference}")
+    assert [(e["to_status"], e["cause"]) for e in txn["events"]][-1] == ("succeeded", "poller")
+    assert bills.money()[:2] == (balance - int(quote["total"]), held)
     assert ledger_check().is_ok
