@@ -7,7 +7,7 @@ One pass (``relay_outbox_once``) runs in one short DB transaction:
    ``manage.py relay_outbox`` both running); a pass that cannot take it does nothing;
 2. claim at most ``batch_size`` unpublished rows in id order with ``FOR UPDATE SKIP LOCKED``;
 3. hand them to partner webhooks (``WebhookDelivery`` rows, idempotent per event and partner;
-   their tasks are enqueued after commit);
+   their tasks are enqueued after commit) and to the end-user push rules (``push_rules``);
 4. publish them to ``KAFKA_TOPIC_EVENTS`` (JSON envelope, key = aggregate id, so one
    transaction's events go to one partition, in order) and wait, bounded by
    ``KAFKA_MESSAGE_TIMEOUT_MS``, for the delivery reports;
@@ -32,6 +32,7 @@ from django.utils import timezone
 from core.metrics import outbox_lag_seconds
 from events.kafka import KafkaDisabled, OutgoingMessage, publish_batch
 from ledger.models import OutboxEvent
+from notifications.push_rules import push_rules_apply
 from notifications.webhooks import envelope_bytes, webhook_deliveries_create
 
 logger = logging.getLogger("events.relay")
@@ -105,6 +106,7 @@ def relay_outbox_once(*, batch_size: int = DEFAULT_BATCH_SIZE) -> RelayOutcome:
         delivery_ids = webhook_deliveries_create(rows)
         for delivery_id in delivery_ids:
             transaction.on_commit(lambda pk=delivery_id: webhook_deliver.delay(pk))  # type: ignore[misc]
+        push_rules_apply(rows)  # end-user pushes of final states; their tasks are enqueued on commit
         acknowledged = _publish(rows)
         now = timezone.now()
         published_pks = [row.pk for row in rows if row.public_id in acknowledged]

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.errors import FieldError, ValidationFailed
+from ledger.models import OutboxEvent
 from notifications.models import PushNotification, PushTarget
 from notifications.providers.base import (
     AndroidOptions,
@@ -109,7 +110,14 @@ def _message_from_json(stored: dict[str, Any]) -> PushMessage:
     )
 
 
-def push_create(*, partner: Partner, mode: str, message: PushMessage, targets: PushTargets) -> PushNotification:
+def push_create(
+    *,
+    partner: Partner,
+    mode: str,
+    message: PushMessage,
+    targets: PushTargets,
+    source_event: OutboxEvent | None = None,
+) -> PushNotification:
     """Store a validated push (one row per target) and enqueue its send after commit."""
     from notifications.tasks import push_send_task
 
@@ -121,6 +129,7 @@ def push_create(*, partner: Partner, mode: str, message: PushMessage, targets: P
             target_kind=targets.kind,
             message=_message_json(message),
             next_send_at=timezone.now(),
+            source_event=source_event,
         )
         PushTarget.objects.bulk_create(
             PushTarget(notification=notification, position=index, target=label)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from core.ids import new_id
+from ledger.models import OutboxEvent
 from partners.models import Mode, Partner
 
 
@@ -28,11 +29,26 @@ class PushNotification(models.Model):
     sends = models.PositiveIntegerField(default=0, help_text="provider sends made so far")
     next_send_at = models.DateTimeField(null=True, blank=True, help_text="when pending targets are due")
     lease_until = models.DateTimeField(null=True, blank=True, help_text="a send is under way until then")
+    source_event = models.ForeignKey(
+        OutboxEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="push_notifications",
+        help_text="the event whose push rule created it (end-user notification of a final state)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_event"],
+                condition=models.Q(source_event__isnull=False),
+                name="pushnotification_one_per_event",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.status})"

@@ -143,3 +143,39 @@ def test_another_partner_cannot_read_a_push(live_server, client: AddonPartnerCli
     other_client = AddonPartnerClient(live_server.url, other.api_key, other.signing_secret, timeout=15)
     assert other_client.get(f"{PATH}/{accepted.body['id']}").status == 404
     assert client.get(f"{PATH}/ntf_unknown").status == 404
+
+
+def test_a_final_transaction_state_notifies_the_end_users_devices_once(created: PartnerCreated) -> None:
+    from core.money import Money
+    from events.relay import relay_outbox_once
+    from ledger.models import Transaction
+    from ledger.services import account_get_or_create_partner_account, transaction_create, transaction_transition
+
+    account = account_get_or_create_partner_account(partner=created.partner, mode=Mode.TEST, currency="XOF")
+    txn = transaction_create(
+        partner=created.partner,
+        mode=Mode.TEST,
+        kind=Transaction.Kind.CASH_IN,
+        provider="wave",
+        money=Money.parse("2500", "XOF"),
+        client_reference="order-9",
+        metadata={"notify_device_tokens": ["device-phone-1", "device-unregistered-9"]},
+        hold_account=account,
+    )
+    relay_outbox_once()
+    assert PushNotification.objects.count() == 0  # created and processing are not final
+    txn = transaction_transition(transaction=txn, to_status="processing", cause="worker")
+    txn = transaction_transition(transaction=txn, to_status="succeeded", cause="worker")
+    relay_outbox_once()
+    relay_outbox_once()
+    notification = PushNotification.objects.get()
+    assert notification.source_event is not None
+    assert notification.source_event.type == "transaction.succeeded"
+    push_send(notification.pk)
+    [record] = delivered_to("device-phone-1")
+    assert record["message"]["notification"] == {"title": "Transaction réussie", "body": "2500 XOF · order-9"}
+    assert record["message"]["data"]["transaction_id"] == txn.public_id
+    assert dict(notification.targets.values_list("target", "status")) == {
+        "device-phone-1": "delivered",
+        "device-unregistered-9": "dead",
+    }
