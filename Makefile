@@ -59,7 +59,8 @@ format: venv
 
 test: setup lint
 	@mkdir -p reports
-	DJANGO_ENV=test $(BIN)/pytest --junitxml=reports/junit.xml \
+	# --create-db: never trust a test database another checkout or session left behind
+	DJANGO_ENV=test $(BIN)/pytest --create-db --junitxml=reports/junit.xml \
 		--cov --cov-report=xml:reports/coverage.xml --cov-report=term:skip-covered
 
 bench: setup
