@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.db import transaction as db_transaction
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import (
@@ -178,12 +179,15 @@ def bill_payment_resolve(*, bill_payment_id: int) -> Outcome:
     txn = payment.transaction
     if txn.status not in (Status.PROCESSING, Status.UNKNOWN):
         return Outcome.SKIPPED
-    BillPayment.objects.filter(pk=payment.pk).update(status_queries=payment.status_queries + 1)
+    BillPayment.objects.filter(pk=payment.pk).update(status_queries=F("status_queries") + 1)
     _flag_if_old(txn)
     try:
         result = connector_for(payment.mode).payment_status(txn.public_id)
     except PaymentNotFound:
-        return _pay(payment, cause=Cause.POLLER, source="pay_after_status_not_found")
+        outcome = _pay(payment, cause=Cause.POLLER, source="pay_after_status_not_found")
+        if outcome in (Outcome.UNKNOWN, Outcome.RETRY):
+            _back_off(payment)
+        return outcome
     except (ProviderUnavailable, ProviderRejected, GatewayError):  # no usable answer: ask again later
         _back_off(payment)
         return Outcome.UNKNOWN

@@ -94,6 +94,24 @@ def test_an_unknown_payment_past_the_age_limit_is_flagged_and_never_failed(bills
     assert _txn(payment).status == "succeeded" and paid(txn.public_id) == 1
 
 
+def test_a_biller_down_after_acceptance_is_retried_with_backoff_never_failed(bills: Bills) -> None:
+    payment = _accepted(bills, "WOYOFAL", "14212345678", "5000")
+    bills.knobs(unavailable_billers=("WOYOFAL",))
+
+    assert bill_payment_execute(bill_payment_id=payment.pk) is Outcome.RETRY
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.RETRY  # not found → sent again → down
+
+    txn = _txn(payment)
+    assert txn.status == "processing" and paid(txn.public_id) == 0
+    polled = BillPayment.objects.get(pk=payment.pk)
+    assert polled.status_queries == 1
+    assert polled.next_poll_at is not None and polled.next_poll_at > timezone.now()
+
+    bills.knobs()
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SUCCEEDED
+    assert paid(txn.public_id) == 1
+
+
 def test_the_poller_picks_due_payments_once(bills: Bills) -> None:
     unknown = _accepted(bills, "SENELEC", "012345679902", None)
     bill_payment_execute(bill_payment_id=unknown.pk)
