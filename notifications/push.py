@@ -23,7 +23,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import FieldError, ValidationFailed
+from core.errors import FieldError, GatewayError, NotFound, ServiceUnavailable, ValidationFailed
 from ledger.models import OutboxEvent
 from notifications.models import PushNotification, PushTarget
 from notifications.providers.base import (
@@ -172,8 +172,11 @@ def push_send(notification_id: int, *, force: bool = False) -> PushSendOutcome:
     if not pending:
         _finish(notification, retry_in=None)
         return PushSendOutcome(sent=0)
-    connection = provider_connection_for_provider(provider_code="fcm", mode=notification.mode)
-    provider: PushProvider = build_connector(connection)
+    try:
+        connection = provider_connection_for_provider(provider_code="fcm", mode=notification.mode)
+        provider: PushProvider = build_connector(connection)
+    except (NotFound, ServiceUnavailable) as exc:  # no usable FCM connection: nothing was sent
+        return _connection_missing(notification, pending, exc)
     message = _message_from_json(notification.message)
     labels = [row.target for row in pending]
     if notification.target_kind == "tokens":
@@ -190,6 +193,24 @@ def push_send(notification_id: int, *, force: bool = False) -> PushSendOutcome:
     retry_in = _store_results(notification, pending, results)
     _finish(notification, retry_in=retry_in)
     return PushSendOutcome(sent=len(pending), retry_in=retry_in)
+
+
+def _connection_missing(
+    notification: PushNotification, pending: list[PushTarget], error: GatewayError
+) -> PushSendOutcome:
+    """Count the failed send; retry with backoff, and after ``MAX_SENDS`` fail the pending targets."""
+    send_number = notification.sends + 1
+    logger.warning("push %s: no usable FCM connection (%s)", notification.public_id, error.detail)
+    PushNotification.objects.filter(pk=notification.pk).update(sends=send_number)
+    if send_number < MAX_SENDS:
+        retry_in = retry_delay(send_number, [])
+        _finish(notification, retry_in=retry_in)
+        return PushSendOutcome(sent=0, retry_in=retry_in)
+    PushTarget.objects.filter(pk__in=[row.pk for row in pending]).update(
+        status=PushTarget.Status.FAILED, error_code=str(error.code), error_message=error.detail[:300]
+    )
+    _finish(notification, retry_in=None)
+    return PushSendOutcome(sent=0)
 
 
 def retry_delay(send_number: int, results: list[TargetResult]) -> float:

@@ -179,3 +179,23 @@ def test_a_final_transaction_state_notifies_the_end_users_devices_once(created: 
         "device-phone-1": "delivered",
         "device-unregistered-9": "dead",
     }
+
+
+def test_without_an_fcm_connection_nothing_is_sent_and_retries_are_bounded(
+    client: AddonPartnerClient, settings
+) -> None:  # type: ignore[no-untyped-def]
+    from notifications.push import MAX_SENDS
+    from partners.models import ProviderConnection
+
+    settings.PUSH_RETRY_BASE_SECONDS = 0
+    ProviderConnection.objects.filter(connector="fcm").update(is_enabled=False)
+    accepted = client.post(PATH, json={"tokens": ["device-a-1"], "body": "x"}, idempotency_key="p7")
+    assert accepted.status == 202
+    for _ in range(MAX_SENDS - 1):
+        assert send_now(accepted.body["id"]) == 0.0
+    assert send_now(accepted.body["id"]) is None
+    final = client.get(f"{PATH}/{accepted.body['id']}").body
+    assert final["status"] == "completed"
+    assert final["sends"] == MAX_SENDS
+    assert [(t["status"], t["error_code"], t["attempts"]) for t in final["targets"]] == [("failed", "not_found", 0)]
+    assert requests_received() == 0
