@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,7 +17,15 @@ from core.errors import NotFound
 from core.money import format_minor
 from ledger.balances import provider_floats
 from ledger.selectors import account_list_for_partner, transaction_get, transaction_list
-from ledger.serializers import TransactionListQuerySerializer, account_representation, transaction_representation
+from ledger.serializers import (
+    BalancesSerializer,
+    MeSerializer,
+    TransactionListQuerySerializer,
+    TransactionPageSerializer,
+    TransactionWithEventsSerializer,
+    account_representation,
+    transaction_representation,
+)
 from ledger.services import account_get_or_create_partner_account
 from partners.api_base import PartnerApiView
 from partners.models import Scope
@@ -25,6 +34,7 @@ from partners.models import Scope
 class MeApi(PartnerApiView):
     required_scopes = ()
 
+    @extend_schema(operation_id="me_retrieve", responses=MeSerializer, tags=["account"])
     def get(self, request: Request) -> Response:
         partner = self.partner
         return Response(
@@ -45,6 +55,12 @@ class MeApi(PartnerApiView):
 class TransactionListApi(PartnerApiView):
     required_scopes = [Scope.TRANSACTIONS_READ]
 
+    @extend_schema(
+        operation_id="transactions_list",
+        parameters=[TransactionListQuerySerializer],
+        responses=TransactionPageSerializer,
+        tags=["transactions"],
+    )
     def get(self, request: Request) -> Response:
         query = TransactionListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -64,6 +80,9 @@ class TransactionListApi(PartnerApiView):
 class TransactionDetailApi(PartnerApiView):
     required_scopes = [Scope.TRANSACTIONS_READ]
 
+    @extend_schema(
+        operation_id="transactions_retrieve", responses=TransactionWithEventsSerializer, tags=["transactions"]
+    )
     def get(self, request: Request, public_id: str) -> Response:
         txn = transaction_get(partner=self.partner, mode=self.mode, public_id=public_id)
         if txn is None:
@@ -74,6 +93,7 @@ class TransactionDetailApi(PartnerApiView):
 class BalanceApi(PartnerApiView):
     required_scopes = [Scope.BALANCES_READ]
 
+    @extend_schema(operation_id="balances_retrieve", responses=BalancesSerializer, tags=["account"])
     def get(self, request: Request) -> Response:
         # Every partner has its XOF account from the first look (a test one starts funded).
         account_get_or_create_partner_account(partner=self.partner, mode=self.mode, currency="XOF")

@@ -70,3 +70,84 @@ class TransactionListQuerySerializer(serializers.Serializer):
     created_before = serializers.DateTimeField(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=25)
     cursor = serializers.CharField(max_length=200, required=False)
+
+
+# --- OpenAPI documentation of the responses (the views render with the functions above) --------
+
+
+class FailureSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class TransactionEventSerializer(serializers.Serializer):
+    from_status = serializers.CharField(allow_null=True)
+    to_status = serializers.CharField()
+    cause = serializers.ChoiceField(choices=["api", "worker", "callback", "poller", "staff"])
+    detail = serializers.DictField()
+    created_at = serializers.DateTimeField()
+
+
+class TransactionSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="txn_… (time-sortable)")
+    object = serializers.CharField(default="transaction")
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    mode = serializers.ChoiceField(choices=["test", "live"])
+    provider = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    amount = serializers.CharField(help_text='decimal string in major units, e.g. "1500" XOF')
+    fee = serializers.CharField()
+    currency = serializers.CharField()
+    client_reference = serializers.CharField(allow_null=True)
+    provider_reference = serializers.CharField(allow_null=True)
+    failure = FailureSerializer(allow_null=True)
+    needs_review = serializers.BooleanField()
+    metadata = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class TransactionWithEventsSerializer(TransactionSerializer):
+    events = TransactionEventSerializer(many=True)
+
+
+class TransactionPageSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = TransactionSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class AccountBalanceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    balance = serializers.CharField()
+    held = serializers.CharField()
+    available = serializers.CharField()
+    overdraft_limit = serializers.CharField()
+
+
+class ProviderFloatSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    balance = serializers.CharField(allow_null=True)
+    currency = serializers.CharField(allow_null=True)
+    available = serializers.BooleanField()
+    error = serializers.CharField(allow_null=True)
+
+
+class BalancesSerializer(serializers.Serializer):
+    object = serializers.CharField(default="balances")
+    mode = serializers.CharField()
+    accounts = AccountBalanceSerializer(many=True)
+    provider_floats = ProviderFloatSerializer(many=True)
+
+
+class MeSerializer(serializers.Serializer):
+    partner_id = serializers.CharField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    status = serializers.CharField()
+    mode = serializers.CharField()
+    scopes = serializers.ListField(child=serializers.CharField())
+    rate_limit_per_minute = serializers.IntegerField()
+    webhook_url = serializers.URLField(allow_null=True)
+    sandbox = serializers.BooleanField()
