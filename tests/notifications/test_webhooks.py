@@ -264,3 +264,37 @@ def test_partners_without_a_webhook_url_get_no_delivery() -> None:
     outcome = relay_outbox_once()
     assert outcome.claimed == 3
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_the_ops_console_lists_and_replays_deliveries(endpoint_factory, staff_client) -> None:  # type: ignore[no-untyped-def]
+    from django.urls import reverse
+
+    from notifications.demo import seed_push
+    from notifications.models import PushNotification
+    from partners.demo import DemoContext
+
+    endpoint = endpoint_factory([200])
+    created = make_partner(endpoint.url)
+    succeeded_cash_in(created.partner)
+    relay_outbox_once()
+    deliver_all()
+    delivery = WebhookDelivery.objects.order_by("id").first()
+    assert delivery is not None
+    changelist = reverse("admin:notifications_webhookdelivery_changelist")
+    assert staff_client.get(changelist).status_code == 200
+    change = staff_client.get(reverse("admin:notifications_webhookdelivery_change", args=[delivery.pk]))
+    assert change.status_code == 200
+    assert b"attempt" in change.content.lower()
+    assert staff_client.get(reverse("admin:notifications_webhookdelivery_add")).status_code == 403
+    staff_client.post(changelist, {"action": "replay", "_selected_action": [delivery.pk]})
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    webhook_delivery_attempt(delivery.pk)
+    assert len(endpoint.received) == 4  # three events, one replayed
+    assert staff_client.get(reverse("admin:notifications_pushnotification_changelist")).status_code == 200
+    # the demo seeder is idempotent (manage.py seed_demo runs it on every start)
+    seed_push(DemoContext(base_url="http://127.0.0.1:8000"))
+    seed_push(DemoContext(base_url="http://127.0.0.1:8000"))
+    assert Partner.objects.filter(code="fcm").count() == 1
+    assert Partner.objects.get(code="fcm").provider_connections.count() == 1
+    assert PushNotification.objects.count() == 0
