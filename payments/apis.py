@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,11 @@ from payments.serializers import (
     quote_representation,
 )
 
+MAX_WAIT_SECONDS = 30
+PREFER_WAIT_RE = re.compile(r"(?:^|[;,\s])wait=([0-9]{1,4})(?:$|[;,\s])")
+PREFER = OpenApiParameter(
+    "Prefer", OpenApiTypes.STR, OpenApiParameter.HEADER, description="wait=<seconds ≤ 30>: answer once settled"
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
 )
@@ -93,7 +99,7 @@ class PaymentCreateApi(PartnerApiView):
     @extend_schema(
         tags=["bills"],
         request=PaymentInput,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, PREFER],
         responses={202: OpenApiTypes.OBJECT},
         summary="Pay a quote: validated, amount + fee held, executed asynchronously",
     )
@@ -103,7 +109,12 @@ class PaymentCreateApi(PartnerApiView):
         payment = services.bill_payment_create(
             partner=self.partner, mode=self.mode, quote_id=data["quote_id"], client_reference=data["client_reference"]
         )
-        return Response(bill_payment_representation(payment), status=202)
+        wait_seconds = _preferred_wait(request)
+        headers = {}
+        if wait_seconds:
+            payment = selectors.bill_payment_wait_settled(payment=payment, seconds=wait_seconds)
+            headers["Preference-Applied"] = f"wait={wait_seconds}"
+        return Response(bill_payment_representation(payment), status=202, headers=headers)
 
 
 class PaymentDetailApi(PartnerApiView):
@@ -117,6 +128,12 @@ class PaymentDetailApi(PartnerApiView):
         if payment is None:
             raise NotFound(f"No bill payment {payment_id!r}.")
         return Response(bill_payment_representation(payment))
+
+
+def _preferred_wait(request: Request) -> int:
+    """``Prefer: wait=<seconds>`` (DESIGN.md §5), capped at 30 s; 0 when absent or malformed."""
+    match = PREFER_WAIT_RE.search(request.headers.get("Prefer", ""))
+    return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
 
 
 def _valid(serializer_class: type, request: Request) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from django.db.models import Q
 
+from ledger.states import Status
 from partners.models import Partner
 from payments.models import BillPayment
 
@@ -16,3 +19,17 @@ def bill_payment_get(*, partner: Partner, mode: str, payment_id: str) -> BillPay
         .filter(Q(public_id=payment_id) | Q(transaction__public_id=payment_id))
         .first()
     )
+
+
+SETTLED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REVERSED, Status.CANCELLED, Status.EXPIRED})
+WAIT_INTERVAL_SECONDS = 0.2
+
+
+def bill_payment_wait_settled(*, payment: BillPayment, seconds: float) -> BillPayment:
+    """The payment as it stands once settled, or after ``seconds`` (``Prefer: wait``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        current = BillPayment.objects.select_related("quote", "transaction", "transaction__partner").get(pk=payment.pk)
+        if current.transaction.status in SETTLED or time.monotonic() >= deadline:
+            return current
+        time.sleep(WAIT_INTERVAL_SECONDS)

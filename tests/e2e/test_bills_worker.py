@@ -46,9 +46,16 @@ def test_payments_run_in_a_worker_and_the_poller_resolves_a_lost_answer(bills: B
     senelec = bills.quote("SENELEC", "012345679902")  # 9902: paid, but the answer is lost
 
     with celery_worker(tmp_path / "worker.log", queues="payments", env={"SANDBOX_HANG_SECONDS": "2"}):
-        _, _, prepaid = bills.pay(woyofal["id"])
+        waited = bills.client.post(
+            "/api/v1/bills/payments",
+            json={"quote_id": woyofal["id"]},
+            idempotency_key="w-1",
+            headers={"Prefer": "wait=20"},
+        )
+        prepaid = waited.body
+        assert waited.status == 202 and waited.headers["Preference-Applied"] == "wait=20"
+        assert prepaid["status"] == "succeeded" and len(prepaid["receipt"]["tokens"]) == 3  # settled while waiting
         _, _, lost = bills.pay(senelec["id"])
-        wait_until(lambda: _status(bills, prepaid["id"]) == "succeeded", timeout=30, message="woyofal not paid")
         wait_until(lambda: _status(bills, lost["id"]) == "unknown", timeout=30, message="9902 not unknown")
         assert bills.status_queries == []  # nothing asked yet: unknown is not guessed
 
