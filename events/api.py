@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -16,6 +18,9 @@ from ledger.idempotency import idempotent
 from partners.api_base import PartnerApiView
 
 MAX_TEST_MESSAGE_BYTES = 64 * 1024
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
+)
 
 
 def _invalid(field: str, message: str) -> ValidationFailed:
@@ -49,6 +54,13 @@ class EventTestPublishApi(PartnerApiView):
 
     required_scopes = ["events.publish"]
 
+    @extend_schema(
+        tags=["events"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=OpenApiTypes.OBJECT,
+        responses={202: OpenApiTypes.OBJECT},
+        summary="Publish {topic?, text | json} to an allowlisted Kafka topic (503 kafka_disabled when off)",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         topic, value, content_type = test_message_value(request.data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -11,12 +13,23 @@ from notifications.models import PushNotification
 from notifications.push import push_create, push_representation, push_request_parse
 from partners.api_base import PartnerApiView
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
+)
+
 
 class PushCreateApi(PartnerApiView):
     """Accept a push (validated first: 400 and nothing sent), answer 202; FCM is called by a task."""
 
     required_scopes = ["notifications.push"]
 
+    @extend_schema(
+        tags=["notifications"],
+        parameters=[IDEMPOTENCY_KEY],
+        request=OpenApiTypes.OBJECT,
+        responses={202: OpenApiTypes.OBJECT},
+        summary="Send a push: {tokens[] | topic | condition, title, body, data{}, options{android, apns}}",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         message, targets = push_request_parse(request.data)
@@ -29,6 +42,11 @@ class PushDetailApi(PartnerApiView):
 
     required_scopes = ["notifications.push"]
 
+    @extend_schema(
+        tags=["notifications"],
+        responses={200: OpenApiTypes.OBJECT},
+        summary="A push with the result of every target (message id or FCM error code)",
+    )
     def get(self, request: Request, public_id: str) -> Response:
         notification = PushNotification.objects.filter(
             public_id=public_id, partner=self.partner, mode=self.mode
