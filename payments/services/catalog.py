@@ -81,9 +81,11 @@ def biller_get(*, mode: str, code: str) -> Biller:
 
 
 def biller_check(*, biller: Biller, customer_reference: str) -> None:
-    """Refuse an unavailable biller (503) or a reference of the wrong format (400) before any call."""
-    if not biller.is_available:
-        raise ServiceUnavailable(f"{biller.name} cannot be reached; retry later.", code=ErrorCode.BILLER_UNAVAILABLE)
+    """Refuse a reference of the wrong format (400) before any provider call.
+
+    Availability is left to the provider's live answer (503 ``biller_unavailable``): the cached
+    catalogue may say a biller is down minutes after it came back.
+    """
     if not biller.accepts_reference(customer_reference):
         raise ValidationFailed(
             f"{biller.reference_label}: expected a reference like {biller.reference_example}.",

@@ -22,7 +22,7 @@ from ledger.models import Kind
 from ledger.services import account_get_or_create_partner_account, transaction_create
 from partners.models import Partner
 from payments.models import BillPayment, Quote
-from payments.services.catalog import PROVIDER, biller_check, biller_get, connector_for, raise_partner_error
+from payments.services.catalog import PROVIDER, biller_get, connector_for, raise_partner_error
 from payments.services.quotes import amount_check
 
 # A claimed payment still ``processing`` this long after its claim is looked at by the poller
@@ -51,7 +51,6 @@ def _quote_checked(*, partner: Partner, mode: str, quote_id: str) -> Quote:
     if quote.expires_at <= timezone.now():
         raise _quote_expired()
     biller = biller_get(mode=mode, code=quote.biller_code)
-    biller_check(biller=biller, customer_reference=quote.customer_reference)
     amount_check(biller=biller, amount_minor=quote.amount_minor)
     return quote
 

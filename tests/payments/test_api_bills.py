@@ -188,10 +188,16 @@ def test_bad_lookups_are_problems(bills: Bills, request_body: dict[str, Any], st
     assert headers["Content-Type"] == "application/problem+json"
 
 
-def test_an_unavailable_biller_is_503_biller_unavailable(bills: Bills) -> None:
+def test_an_unavailable_biller_is_503_biller_unavailable_and_back_at_once(bills: Bills) -> None:
     bills.knobs(unavailable_billers=("SENEAU",))
     status, _, body = bills.post("lookups", {"biller": "SENEAU", "customer_reference": "1234567890"})
     assert (status, body["code"]) == (503, "biller_unavailable")
+    quote_request = {"biller": "SENEAU", "customer_reference": "1234567890", "bill_id": "SENEAU-1"}
+    status, _, body = bills.post("quotes", quote_request)
+    assert (status, body["code"]) == (503, "biller_unavailable")
+
+    bills.knobs()  # back up: the cached catalogue (which listed it unavailable) does not keep it down
+    assert bills.lookup("SENEAU", "1234567890")["bills"]
 
 
 def test_a_quote_prices_the_payment_and_is_stored(bills: Bills) -> None:
