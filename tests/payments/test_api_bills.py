@@ -20,7 +20,7 @@ from django.core.signals import request_started
 
 from clients.python.addon_partner_client import AddonPartnerClient, ApiResponse
 from core.ids import new_id
-from ledger.models import Account, LedgerEntry, Transaction
+from ledger.models import Account, LedgerEntry, OutboxEvent, Transaction
 from ledger.selectors import ledger_check
 from ledger.services import account_get_or_create_partner_account
 from partners.models import Mode, Partner
@@ -274,6 +274,8 @@ def test_lookup_quote_pay_succeeds_with_a_receipt(bills: Bills, biller: str) -> 
     assert bills.money()[:2] == (balance - total, held)  # captured
     assert paid(txn["id"]) == 1
     assert bills.get_payment(txn["id"])["id"] == accepted["id"]  # found by its transaction id too
+    events = OutboxEvent.objects.filter(aggregate_id=txn["id"]).order_by("id").values_list("type", flat=True)
+    assert list(events) == ["transaction.created", "transaction.processing", "transaction.succeeded"]
     assert ledger_check().is_ok
 
 
@@ -311,7 +313,7 @@ def test_an_expired_quote_is_422_and_moves_no_money(bills: Bills) -> None:
     status, _, body = bills.pay(quote["id"])
 
     assert (status, body["code"]) == (422, "quote_expired")
-    assert bills.money() == before
+    assert bills.money() == before and not OutboxEvent.objects.exists()
     assert not Transaction.objects.exists() and Quote.objects.get(public_id=quote["id"]).used_at is None
 
 
@@ -432,6 +434,8 @@ def test_refusing_outcomes_fail_and_release_the_hold(bills: Bills, suffix: str, 
     assert payment["transaction"]["failure"]["code"] == failure_code
     assert bills.money() == before  # released: no entry, balance and held unchanged
     assert paid(payment["transaction"]["id"]) == 0
+    events = OutboxEvent.objects.filter(aggregate_id=payment["transaction"]["id"]).values_list("type", flat=True)
+    assert sorted(events) == ["transaction.created", "transaction.failed", "transaction.processing"]
     assert ledger_check().is_ok
 
 
