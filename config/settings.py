@@ -293,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mobilemoney.poll_cash_ins",
         "schedule": 3.0,  # resolves unknown/stale cash-ins whose (backed-off) poll is due
     },
+    "mobilemoney-bulk-sweep": {
+        "task": "mobilemoney.bulk_sweep",
+        "schedule": 5.0,  # re-drives cash-in batch chunks whose worker died; completes finished batches
+    },
     "payments-poll-bill-payments": {
         "task": "payments.poll_bill_payments",
         # every few seconds: only payments whose (backed-off) next status query is due are asked

@@ -43,3 +43,19 @@ def checkout_refund_process(checkout_session_pk: int) -> None:
     from mobilemoney.services.refunds import checkout_refund_process as process
 
     process(checkout_session_pk)
+
+
+@shared_task(name="mobilemoney.bulk_chunk_work")
+def bulk_chunk_work(chunk_pk: int) -> None:
+    """Work one chunk of a cash-in batch (bulk queue)."""
+    from mobilemoney.services.batch_work import chunk_work
+
+    chunk_work(chunk_pk)
+
+
+@shared_task(name="mobilemoney.bulk_sweep")
+def bulk_sweep() -> int:
+    """Beat: re-drive chunks whose worker died or whose retry is due; complete finished batches."""
+    from mobilemoney.services.batch_work import bulk_sweep as sweep
+
+    return sweep()

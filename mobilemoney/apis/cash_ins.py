@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -31,6 +33,12 @@ def cash_in_representation(cash_in: CashIn, *, with_events: bool = False) -> dic
 class CashInCreateApi(PartnerApiView):
     required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
 
+    @extend_schema(
+        operation_id="mobile_money_cash_in_create",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         errors: list[FieldError] = []
@@ -45,6 +53,7 @@ class CashInCreateApi(PartnerApiView):
 class CashInDetailApi(PartnerApiView):
     required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
 
+    @extend_schema(operation_id="mobile_money_cash_in_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"])
     def get(self, request: Request, public_id: str) -> Response:
         cash_in = (
             CashIn.objects.select_related("transaction")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -84,6 +86,12 @@ def _filters(query: Any) -> dict[str, Any]:
 
 
 class CheckoutSessionListCreateApi(CheckoutPartnerApi):
+    @extend_schema(
+        operation_id="mobile_money_checkout_session_create",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         errors: list[FieldError] = []
@@ -94,6 +102,9 @@ class CheckoutSessionListCreateApi(CheckoutPartnerApi):
         session = checkout_create(partner=self.partner, mode=self.mode, provider=provider, data=data)
         return Response(session_representation(session), status=201)
 
+    @extend_schema(
+        operation_id="mobile_money_checkout_session_list", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+    )
     def get(self, request: Request) -> Response:
         """Advanced search within this partner's sessions of this mode, newest first."""
         filters = _filters(request.query_params)
@@ -106,17 +117,32 @@ class CheckoutSessionListCreateApi(CheckoutPartnerApi):
 
 
 class CheckoutSessionDetailApi(CheckoutPartnerApi):
+    @extend_schema(
+        operation_id="mobile_money_checkout_session_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+    )
     def get(self, request: Request, public_id: str) -> Response:
         return Response(session_representation(self.session(public_id)))
 
 
 class CheckoutSessionExpireApi(CheckoutPartnerApi):
+    @extend_schema(
+        operation_id="mobile_money_checkout_session_expire",
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
     def post(self, request: Request, public_id: str) -> Response:
         session = checkout_expire(self.session(public_id))
         return Response(session_representation(self.session(session.public_id)))
 
 
 class CheckoutSessionRefundApi(CheckoutPartnerApi):
+    @extend_schema(
+        operation_id="mobile_money_checkout_session_refund",
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
         session = checkout_refund_request(self.session(public_id))
@@ -126,6 +152,12 @@ class CheckoutSessionRefundApi(CheckoutPartnerApi):
 class CheckoutSessionSandboxPayApi(CheckoutPartnerApi):
     """POST /test-helpers/checkout-sessions/{id}/pay — test mode only (403 with a live key)."""
 
+    @extend_schema(
+        operation_id="test_helpers_checkout_session_pay",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        tags=["test-helpers"],
+    )
     def post(self, request: Request, public_id: str) -> Response:
         if self.mode != "test":
             raise PermissionDenied("Test helpers exist in test mode only.")

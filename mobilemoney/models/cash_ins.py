@@ -23,10 +23,20 @@ class CashIn(models.Model):
     provider_reference = models.CharField(max_length=120, blank=True, default="")
     poll_attempts = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(
+        "mobilemoney.CashInBatch", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    chunk = models.ForeignKey(
+        "mobilemoney.BatchChunk", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
+    )
+    line = models.PositiveIntegerField(null=True, blank=True, help_text="0-based index of the item in its batch")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["next_poll_at"], name="mm_cashin_next_poll")]
+        indexes = [
+            models.Index(fields=["next_poll_at"], name="mm_cashin_next_poll"),
+            models.Index(fields=["batch", "line"], name="mm_cashin_batch_line"),
+        ]
 
     def __str__(self) -> str:
         return f"cash-in {self.provider} {self.msisdn}"

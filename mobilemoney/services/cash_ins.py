@@ -13,7 +13,7 @@ from ledger.models import Kind, Transaction
 from ledger.services import account_get_or_create_partner_account, transaction_create
 from mobilemoney.connectors import connection_for, connector_for
 from mobilemoney.models import CashIn
-from mobilemoney.providers.base import CashInRequest
+from mobilemoney.providers.base import CashInRequest, MobileMoneyProvider
 from mobilemoney.services import outcomes
 from mobilemoney.validation import CashInInput
 from partners.models import Partner
@@ -75,11 +75,14 @@ def cash_in_get(pk: int) -> CashIn | None:
     return CashIn.objects.select_related("transaction", "transaction__partner").filter(pk=pk).first()
 
 
-def _submit(cash_in: CashIn, *, cause: str) -> None:
+def _submit(cash_in: CashIn, *, cause: str, connector: MobileMoneyProvider | None = None) -> None:
     """Call the provider's cash-in with our stable reference and apply the outcome."""
     try:
-        with connector_for(provider=cash_in.provider, mode=cash_in.transaction.mode) as connector:
+        if connector is not None:
             result = connector.cash_in(cash_in_request(cash_in))
+        else:
+            with connector_for(provider=cash_in.provider, mode=cash_in.transaction.mode) as built:
+                result = built.cash_in(cash_in_request(cash_in))
     except ProviderRejected as exc:
         outcomes.apply_rejection(cash_in, exc, cause=cause)
     except ProviderOutcomeUnknown as exc:
@@ -103,11 +106,16 @@ def cash_in_process(cash_in_pk: int) -> None:
     """Worker: claim (pending → processing), call the provider, apply the outcome.
     Safe to run twice: a second run finds the claim taken and returns."""
     cash_in = cash_in_get(cash_in_pk)
-    if cash_in is None or not outcomes.move(cash_in.transaction, "processing", cause="worker"):
+    if cash_in is not None:
+        cash_in_claim_and_submit(cash_in)
+
+
+def cash_in_claim_and_submit(cash_in: CashIn, connector: MobileMoneyProvider | None = None) -> None:
+    if not outcomes.move(cash_in.transaction, "processing", cause="worker"):
         return
     # Should the worker die from here on, the poller finds the row processing and re-drives it.
     outcomes.schedule_poll(cash_in)
-    _submit(cash_in, cause="worker")
+    _submit(cash_in, cause="worker", connector=connector)
 
 
 def cash_in_resolve(cash_in_pk: int) -> None:
@@ -138,6 +146,9 @@ def cash_ins_due(limit: int = 200) -> list[int]:
     now = timezone.now()
     rows = list(
         CashIn.objects.filter(next_poll_at__lte=now, transaction__status__in=outcomes.IN_FLIGHT)
+        # Items paid through a provider batch (Wave) are resolved by their batch's poll only: a
+        # single payout for them would not share the batch item's idempotency.
+        .exclude(chunk__provider_batch_id__gt="")
         .select_related("transaction")
         .order_by("next_poll_at")[:limit]
     )

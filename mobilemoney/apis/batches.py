@@ -1,0 +1,166 @@
+"""Bulk cash-ins: POST (JSON or CSV upload), progress, items (JSON pages or a CSV result)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.db.models import Count, Sum
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from core.errors import FieldError, NotFound, ValidationFailed
+from core.money import format_minor
+from ledger.idempotency import idempotent
+from ledger.models import Transaction
+from ledger.states import Status
+from mobilemoney.apis.pagination import page_body, page_params, paginate
+from mobilemoney.models import CashIn, CashInBatch
+from mobilemoney.services.batch_ingest import batch_create, items_from_csv, items_from_json, validate_items
+from mobilemoney.validation import provider_of
+from partners.api_base import PartnerApiView
+from partners.models import Scope
+
+RESULT_COLUMNS = (
+    "line", "client_reference", "msisdn", "amount", "currency", "status", "failure_code", "transaction_id",
+    "provider_reference",
+)  # fmt: skip
+
+
+class CsvParser(BaseParser):
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return str(stream.read().decode("utf-8-sig"))
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed("The CSV file must be UTF-8.") from exc
+
+
+def batch_representation(batch: CashInBatch) -> dict[str, Any]:
+    rows = (
+        Transaction.objects.filter(cash_in__batch=batch)
+        .values("status")
+        .annotate(count=Count("id"), amount=Sum("amount_minor"))
+    )
+    by_status: dict[str, dict[str, Any]] = {row["status"]: dict(row) for row in rows}
+    return {
+        "id": batch.public_id,
+        "object": "cash_in_batch",
+        "provider": batch.provider,
+        "mode": batch.mode,
+        "status": batch.status,
+        "item_count": batch.item_count,
+        "total": format_minor(batch.total_minor, batch.currency),
+        "currency": batch.currency,
+        "progress": {
+            status: {
+                "count": by_status.get(status, {}).get("count", 0),
+                "amount": format_minor(by_status.get(status, {}).get("amount") or 0, batch.currency),
+            }
+            for status in Status.values
+            if status not in ("cancelled", "expired")
+        },
+        "created_at": batch.created_at.isoformat(),
+        "completed_at": batch.completed_at.isoformat() if batch.completed_at else None,
+    }
+
+
+def item_representation(cash_in: CashIn) -> dict[str, Any]:
+    txn = cash_in.transaction
+    return {
+        "line": cash_in.line,
+        "client_reference": txn.client_reference,
+        "msisdn": cash_in.msisdn,
+        "amount": format_minor(txn.amount_minor, txn.currency),
+        "currency": txn.currency,
+        "status": txn.status,
+        "failure_code": txn.failure_code or None,
+        "transaction_id": txn.public_id,
+        "provider_reference": txn.provider_reference or None,
+    }
+
+
+class BatchApi(PartnerApiView):
+    required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
+
+    def batch(self, public_id: str) -> CashInBatch:
+        batch = CashInBatch.objects.filter(public_id=public_id, partner=self.partner, mode=self.mode).first()
+        if batch is None:
+            raise NotFound("No such cash-in batch.")
+        return batch
+
+
+class BatchCreateApi(BatchApi):
+    parser_classes = [JSONParser, CsvParser]
+
+    @extend_schema(
+        operation_id="mobile_money_cash_in_batch_create",
+        request=OpenApiTypes.OBJECT,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        errors: list[FieldError] = []
+        if isinstance(request.data, str):  # a CSV upload: the provider comes in the query
+            provider = provider_of(request.query_params, errors)
+            items, prefixes = items_from_csv(request.data)
+        else:
+            provider = provider_of(request.data, errors)
+            items, prefixes = items_from_json(request.data.get("items") if isinstance(request.data, dict) else None)
+        if errors:
+            raise ValidationFailed("The batch is not valid.", errors=errors)
+        valid = validate_items(items, prefixes)
+        batch = batch_create(partner=self.partner, mode=self.mode, provider=provider, items=valid)
+        return Response(batch_representation(batch), status=202)
+
+
+class BatchDetailApi(BatchApi):
+    @extend_schema(
+        operation_id="mobile_money_cash_in_batch_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+    )
+    def get(self, request: Request, public_id: str) -> Response:
+        return Response(batch_representation(self.batch(public_id)))
+
+
+class BatchItemsApi(BatchApi):
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The CSV result is built by hand below; DRF must not refuse ?format=csv / Accept: text/csv.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(
+        operation_id="mobile_money_cash_in_batch_items", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+    )
+    def get(self, request: Request, public_id: str) -> Response | HttpResponse:
+        batch = self.batch(public_id)
+        rows = CashIn.objects.filter(batch=batch).select_related("transaction")
+        status = request.query_params.get("status")
+        if status:
+            if status not in Status.values:
+                raise ValidationFailed("Bad status.", errors=[FieldError("status", "a transaction status")])
+            rows = rows.filter(transaction__status=status)
+        wants_csv = request.query_params.get("format") == "csv" or "text/csv" in request.headers.get("Accept", "")
+        if wants_csv:
+            return _csv_result(batch, rows.order_by("line"))
+        limit, after = page_params(request.query_params, default_limit=100)
+        page, cursor = paginate(rows, limit=limit, after_pk=after)
+        return Response(page_body([item_representation(c) for c in page], cursor))
+
+
+def _csv_result(batch: CashInBatch, rows: Any) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RESULT_COLUMNS)
+    for cash_in in rows.iterator(chunk_size=2000):
+        item = item_representation(cash_in)
+        writer.writerow(["" if item[c] is None else item[c] for c in RESULT_COLUMNS])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{batch.public_id}.csv"'
+    return response
