@@ -8,4 +8,9 @@ class MobileMoneyConfig(AppConfig):
 
     def ready(self) -> None:
         # Connectors register themselves with partners.registry on import (DESIGN.md §6).
+        from ledger.balances import register_float_source
+        from mobilemoney.floats import float_source
         from mobilemoney.providers import orange_money, wave  # noqa: F401
+
+        for provider in ("wave", "orange_money"):
+            register_float_source(provider, float_source(provider))
