@@ -10,6 +10,7 @@ urlpatterns = [
     path("cash-in-batches", batches.BatchCreateApi.as_view(), name="mm-batch-create"),
     path("cash-in-batches/<str:public_id>", batches.BatchDetailApi.as_view(), name="mm-batch-detail"),
     path("cash-in-batches/<str:public_id>/items", batches.BatchItemsApi.as_view(), name="mm-batch-items"),
+    path("cash-in-batches/<str:public_id>/retry", batches.BatchRetryApi.as_view(), name="mm-batch-retry"),
     path("checkout-sessions", checkout.CheckoutSessionListCreateApi.as_view(), name="mm-checkout-list"),
     path("checkout-sessions/<str:public_id>", checkout.CheckoutSessionDetailApi.as_view(), name="mm-checkout-detail"),
     path(

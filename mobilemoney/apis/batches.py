@@ -23,6 +23,7 @@ from ledger.states import Status
 from mobilemoney.apis.pagination import page_body, page_params, paginate
 from mobilemoney.models import CashIn, CashInBatch
 from mobilemoney.services.batch_ingest import batch_create, items_from_csv, items_from_json, validate_items
+from mobilemoney.services.batch_retry import batch_retry_failed
 from mobilemoney.validation import provider_of
 from partners.api_base import PartnerApiView
 from partners.models import Scope
@@ -45,7 +46,7 @@ class CsvParser(BaseParser):
 
 def batch_representation(batch: CashInBatch) -> dict[str, Any]:
     rows = (
-        Transaction.objects.filter(cash_in__batch=batch)
+        Transaction.objects.filter(cash_in__batch=batch, cash_in__superseded=False)
         .values("status")
         .annotate(count=Count("id"), amount=Sum("amount_minor"))
     )
@@ -140,7 +141,7 @@ class BatchItemsApi(BatchApi):
     )
     def get(self, request: Request, public_id: str) -> Response | HttpResponse:
         batch = self.batch(public_id)
-        rows = CashIn.objects.filter(batch=batch).select_related("transaction")
+        rows = CashIn.objects.filter(batch=batch, superseded=False).select_related("transaction")
         status = request.query_params.get("status")
         if status:
             if status not in Status.values:
@@ -152,6 +153,23 @@ class BatchItemsApi(BatchApi):
         limit, after = page_params(request.query_params, default_limit=100)
         page, cursor = paginate(rows, limit=limit, after_pk=after)
         return Response(page_body([item_representation(c) for c in page], cursor))
+
+
+class BatchRetryApi(BatchApi):
+    @extend_schema(
+        operation_id="mobile_money_cash_in_batch_retry_failed",
+        request=None,
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
+    )
+    @idempotent
+    def post(self, request: Request, public_id: str) -> Response:
+        """Retry the failed items (same lines and client references, new transactions)."""
+        batch = self.batch(public_id)
+        retried = batch_retry_failed(batch)
+        body = batch_representation(self.batch(public_id))
+        body["retried"] = retried
+        return Response(body, status=202)
 
 
 def _csv_result(batch: CashInBatch, rows: Any) -> HttpResponse:

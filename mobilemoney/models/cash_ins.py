@@ -30,6 +30,11 @@ class CashIn(models.Model):
         "mobilemoney.BatchChunk", null=True, blank=True, on_delete=models.PROTECT, related_name="items"
     )
     line = models.PositiveIntegerField(null=True, blank=True, help_text="0-based index of the item in its batch")
+    retry_of = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retried_by",
+        help_text="the failed batch item this one retries (same line and client reference)",
+    )  # fmt: skip
+    superseded = models.BooleanField(default=False, help_text="a failed batch item that was retried")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

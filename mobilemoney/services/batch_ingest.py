@@ -17,7 +17,7 @@ from typing import Any
 from django.db import transaction as db_transaction
 
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
-from ledger.models import Hold, Kind, OutboxEvent, Transaction, TransactionEvent
+from ledger.models import Account, Hold, Kind, OutboxEvent, Transaction, TransactionEvent
 from ledger.services import account_get_or_create_partner_account, outbox_record
 from ledger.services.holds import hold_reserve
 from ledger.services.transactions import transaction_payload
@@ -73,10 +73,22 @@ def validate_items(items: list[Any], prefixes: list[str]) -> list[CashInInput]:
     return valid
 
 
-def _transactions(
-    partner: Partner, mode: str, provider: str, batch: CashInBatch, items: list[CashInInput]
-) -> list[Transaction]:
-    return [
+def insert_items(
+    *,
+    batch: CashInBatch,
+    items: list[CashInInput],
+    lines: list[int],
+    account: Account | None = None,
+    retry_of: list[CashIn] | None = None,
+) -> list[int]:
+    """Insert items with their transactions, holds, events and outbox rows (bulk statements)
+    in the caller's DB transaction; reserves their total first when ``account`` is not given
+    (a retry). Returns the new chunks' ids."""
+    partner, mode, provider, currency = batch.partner, batch.mode, batch.provider, batch.currency
+    if account is None:
+        account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
+        hold_reserve(account=account, amount_minor=sum(item.money.minor for item in items))
+    transactions = Transaction.objects.bulk_create(
         Transaction(
             partner=partner,
             mode=mode,
@@ -87,8 +99,45 @@ def _transactions(
             client_reference=item.client_reference,
             metadata={"msisdn": item.msisdn, "batch": batch.public_id, "line": line},
         )
-        for line, item in enumerate(items)
-    ]
+        for line, item in zip(lines, items, strict=True)
+    )
+    Hold.objects.bulk_create(
+        Hold(transaction=t, account=account, amount_minor=t.amount_minor, currency=currency) for t in transactions
+    )
+    TransactionEvent.objects.bulk_create(
+        TransactionEvent(transaction=t, from_status="", to_status="pending", cause="api") for t in transactions
+    )
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            type="transaction.created",
+            aggregate_type="transaction",
+            aggregate_id=t.public_id,
+            partner=partner,
+            mode=mode,
+            payload=transaction_payload(t),
+        )
+        for t in transactions
+    )
+    first = BatchChunk.objects.filter(batch=batch).order_by("-number").values_list("number", flat=True).first()
+    start = 0 if first is None else first + 1
+    chunks = BatchChunk.objects.bulk_create(
+        BatchChunk(batch=batch, number=start + n) for n in range((len(items) + CHUNK_SIZE - 1) // CHUNK_SIZE)
+    )
+    CashIn.objects.bulk_create(
+        CashIn(
+            transaction=t,
+            provider=provider,
+            msisdn=item.msisdn,
+            recipient_name=item.recipient_name,
+            reason=item.reason,
+            batch=batch,
+            chunk=chunks[index // CHUNK_SIZE],
+            line=line,
+            retry_of=retry_of[index] if retry_of else None,
+        )
+        for index, (t, item, line) in enumerate(zip(transactions, items, lines, strict=True))
+    )
+    return [c.pk for c in chunks]
 
 
 def batch_create(*, partner: Partner, mode: str, provider: str, items: list[CashInInput]) -> CashInBatch:
@@ -104,40 +153,7 @@ def batch_create(*, partner: Partner, mode: str, provider: str, items: list[Cash
         batch = CashInBatch.objects.create(
             partner=partner, mode=mode, provider=provider, item_count=len(items), total_minor=total, currency=currency
         )
-        transactions = Transaction.objects.bulk_create(_transactions(partner, mode, provider, batch, items))
-        Hold.objects.bulk_create(
-            Hold(transaction=t, account=account, amount_minor=t.amount_minor, currency=currency) for t in transactions
-        )
-        TransactionEvent.objects.bulk_create(
-            TransactionEvent(transaction=t, from_status="", to_status="pending", cause="api") for t in transactions
-        )
-        OutboxEvent.objects.bulk_create(
-            OutboxEvent(
-                type="transaction.created",
-                aggregate_type="transaction",
-                aggregate_id=t.public_id,
-                partner=partner,
-                mode=mode,
-                payload=transaction_payload(t),
-            )
-            for t in transactions
-        )
-        chunks = BatchChunk.objects.bulk_create(
-            BatchChunk(batch=batch, number=n) for n in range((len(items) + CHUNK_SIZE - 1) // CHUNK_SIZE)
-        )
-        CashIn.objects.bulk_create(
-            CashIn(
-                transaction=t,
-                provider=provider,
-                msisdn=item.msisdn,
-                recipient_name=item.recipient_name,
-                reason=item.reason,
-                batch=batch,
-                chunk=chunks[line // CHUNK_SIZE],
-                line=line,
-            )
-            for line, (t, item) in enumerate(zip(transactions, items, strict=True))
-        )
+        chunks = insert_items(batch=batch, items=items, lines=list(range(len(items))), account=account)
         outbox_record(
             type="cash_in_batch.created",
             aggregate=batch,
@@ -145,5 +161,5 @@ def batch_create(*, partner: Partner, mode: str, provider: str, items: list[Cash
             mode=mode,
             payload={"id": batch.public_id, "items": len(items), "total_minor": total, "currency": currency},
         )
-        db_transaction.on_commit(lambda: enqueue_chunks([c.pk for c in chunks]))
+        db_transaction.on_commit(lambda: enqueue_chunks(chunks))
     return batch

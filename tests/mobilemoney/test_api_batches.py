@@ -150,3 +150,26 @@ def test_a_repeated_chunk_never_pays_twice(side) -> None:  # type: ignore[no-unt
     run_chunks(batch)
     assert SimEffect.objects.filter(provider="wave", effect="payout").count() == 20
     assert Account.objects.get(pk=side.account().pk).held_minor == 0
+
+
+def test_retry_of_failed_items_keeps_lines_and_client_references(side) -> None:  # type: ignore[no-untyped-def]
+    items = [item(0, "1234"), item(1, "9901"), item(2, "1235"), item(3, "9904")]
+    balance, held = side.money()
+    answer = side.client.post(PATH, json={"provider": "orange_money", "items": items}, idempotency_key="r0")
+    batch = CashInBatch.objects.get(public_id=answer.body["id"])
+    run_chunks(batch)
+    bulk_sweep()
+    first_failed = set(CashIn.objects.filter(batch=batch, transaction__status="failed").values_list("pk", flat=True))
+    retry = side.client.post(f"{PATH}/{batch.public_id}/retry", idempotency_key="r1")
+    assert retry.status == 202 and retry.body["retried"] == 2 and retry.body["status"] == "processing"
+    assert side.money() == (balance - 2000, held + 2000)  # the retried items are held again
+    run_chunks(batch)
+    bulk_sweep()
+    _, _, body = side.client.get(f"{PATH}/{batch.public_id}")
+    assert body["status"] == "completed"
+    assert body["progress"]["succeeded"]["count"] == 2 and body["progress"]["failed"]["count"] == 2
+    retried = CashIn.objects.filter(retry_of__in=first_failed).select_related("transaction", "retry_of__transaction")
+    assert sorted((c.line, c.transaction.client_reference) for c in retried) == [(1, "pay-1"), (3, "pay-3")]
+    assert all(c.transaction.public_id != c.retry_of.transaction.public_id for c in retried)  # type: ignore[union-attr]
+    assert side.money() == (balance - 2000, held)
+    assert ledger_check().is_ok
