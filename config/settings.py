@@ -310,6 +310,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.webhook_retry_due",
         "schedule": 30.0,  # safety net for webhook retries whose task was lost
     },
+    "notifications-push-retry-due": {
+        "task": "notifications.push_retry_due",
+        "schedule": 30.0,  # safety net for push sends whose task was lost with its worker
+    },
     "banking-poll-unresolved": {
         "task": "banking.poll_unresolved",
         "schedule": 5.0,  # unknown credits and unsettled transfers; backoff per row inside the task

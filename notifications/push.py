@@ -263,6 +263,16 @@ def _finish(notification: PushNotification, *, retry_in: float | None) -> None:
     PushNotification.objects.filter(pk=notification.pk).update(lease_until=None, **updates)
 
 
+def push_notifications_due(*, grace_seconds: float = 10.0, limit: int = 500) -> list[int]:
+    """Ids of queued pushes whose send is overdue by ``grace_seconds`` and not leased: the beat
+    safety net re-enqueues them (a task lost with its worker, a redelivery that found the lease)."""
+    now = timezone.now()
+    rows = PushNotification.objects.filter(
+        status=PushNotification.Status.QUEUED, next_send_at__lte=now - timedelta(seconds=grace_seconds)
+    ).filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    return list(rows.order_by("next_send_at").values_list("pk", flat=True)[:limit])
+
+
 def push_representation(notification: PushNotification) -> dict[str, Any]:
     """What the API answers: the notification, a summary and one entry per target."""
     targets = list(notification.targets.order_by("position"))

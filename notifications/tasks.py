@@ -41,3 +41,14 @@ def push_send_task(notification_id: int) -> int:
     if outcome.retry_in is not None:
         push_send_task.apply_async((notification_id,), countdown=outcome.retry_in)
     return outcome.sent
+
+
+@shared_task(name="notifications.push_retry_due", ignore_result=True)
+def push_retry_due() -> int:
+    """Beat safety net: re-enqueue queued pushes whose send is overdue (lost task, expired lease)."""
+    from notifications.push import push_notifications_due
+
+    ids = push_notifications_due()
+    for notification_id in ids:
+        push_send_task.delay(notification_id)
+    return len(ids)

@@ -199,3 +199,21 @@ def test_without_an_fcm_connection_nothing_is_sent_and_retries_are_bounded(
     assert final["sends"] == MAX_SENDS
     assert [(t["status"], t["error_code"], t["attempts"]) for t in final["targets"]] == [("failed", "not_found", 0)]
     assert requests_received() == 0
+
+
+def test_an_overdue_push_is_found_by_the_safety_net(client: AddonPartnerClient) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.push import push_notifications_due
+
+    accepted = client.post(PATH, json={"tokens": ["device-a-1"], "body": "x"}, idempotency_key="p8")
+    notification = PushNotification.objects.get(public_id=accepted.body["id"])
+    assert push_notifications_due() == []  # just queued: its own task is on its way
+    overdue = timezone.now() - timedelta(seconds=60)
+    # a worker died mid-send: its lease expired, the redelivered task found it still held
+    PushNotification.objects.filter(pk=notification.pk).update(next_send_at=overdue, lease_until=overdue)
+    assert push_notifications_due() == [notification.pk]
+    send_now(accepted.body["id"])
+    assert push_notifications_due() == []

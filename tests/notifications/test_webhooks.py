@@ -298,3 +298,16 @@ def test_the_ops_console_lists_and_replays_deliveries(endpoint_factory, staff_cl
     assert Partner.objects.filter(code="fcm").count() == 1
     assert Partner.objects.get(code="fcm").provider_connections.count() == 1
     assert PushNotification.objects.count() == 0
+
+
+def test_due_deliveries_are_found_by_the_safety_net(endpoint_factory) -> None:  # type: ignore[no-untyped-def]
+    from notifications.webhooks import webhook_deliveries_due
+
+    endpoint = endpoint_factory([200])
+    created = make_partner(endpoint.url)
+    succeeded_cash_in(created.partner)
+    relay_outbox_once()
+    pending = sorted(WebhookDelivery.objects.values_list("pk", flat=True))
+    assert sorted(webhook_deliveries_due()) == pending
+    deliver_all()
+    assert webhook_deliveries_due() == []
