@@ -43,6 +43,7 @@ DEFAULT_RETRY_BASE_SECONDS = 30.0
 MAX_RETRY_DELAY_SECONDS = 3600.0
 RETRY_WINDOW_SECONDS = 24 * 3600
 LEASE_SECONDS = 60
+ORDER_WAIT_SECONDS = 1.0  # how long after an earlier event's attempt a later one tries again
 TIMEOUTS = Timeouts(connect=3.0, read=10.0)
 RETRYABLE_STATUSES = frozenset({408, 429})
 
@@ -120,11 +121,15 @@ def webhook_delivery_attempt(delivery_id: int, *, force: bool = False) -> Attemp
 
     Never sends a delivery that is delivered, failed, not yet due, or leased by another worker
     (safe to run twice). Never sends to a URL that no longer passes ``validate_webhook_url``.
+    Never sends an event while an earlier event of the same aggregate is pending for the partner.
     """
     now = timezone.now()
     delivery = _claim(delivery_id, now=now, force=force)
     if delivery is None:
         return AttemptResult(attempted=False, status="not_due")
+    wait = _earlier_pending(delivery, now=now)
+    if wait is not None:
+        return wait
     number = delivery.attempts_count + 1
     try:
         validate_webhook_url(delivery.url, delivery.event.mode)
@@ -138,6 +143,32 @@ def webhook_delivery_attempt(delivery_id: int, *, force: bool = False) -> Attemp
         return _record(delivery, number, now, WebhookAttempt.Outcome.RETRYABLE, latency=latency, error=str(exc))
     latency = time.perf_counter() - started
     return _record(delivery, number, now, _outcome_of(response.status), latency=latency, response=response)
+
+
+def _earlier_pending(delivery: WebhookDelivery, *, now: datetime) -> AttemptResult | None:
+    """Keep one aggregate's webhooks in event order: while an earlier event of the same aggregate
+    is still pending for this partner, postpone this one (no attempt counted, nothing sent) until
+    just after the earlier one's next attempt."""
+    earlier = (
+        WebhookDelivery.objects.filter(
+            partner_id=delivery.partner_id,
+            status=WebhookDelivery.Status.PENDING,
+            event__aggregate_type=delivery.event.aggregate_type,
+            event__aggregate_id=delivery.event.aggregate_id,
+            event_id__lt=delivery.event_id,
+        )
+        .order_by("event_id")
+        .values_list("pk", "next_attempt_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    earliest = max(earlier[1] or now, now)
+    retry_in = (earliest - now).total_seconds() + ORDER_WAIT_SECONDS
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        lease_until=None, next_attempt_at=now + timedelta(seconds=retry_in), updated_at=now
+    )
+    return AttemptResult(attempted=False, status="waiting_for_earlier", retry_in=retry_in)
 
 
 def _outcome_of(status: int) -> str:

@@ -108,7 +108,7 @@ def succeeded_cash_in(partner: Partner) -> Transaction:
 
 
 def deliver_all() -> None:
-    for delivery_id in WebhookDelivery.objects.values_list("pk", flat=True):
+    for delivery_id in WebhookDelivery.objects.order_by("event_id").values_list("pk", flat=True):
         webhook_delivery_attempt(delivery_id)
 
 
@@ -311,3 +311,28 @@ def test_due_deliveries_are_found_by_the_safety_net(endpoint_factory) -> None:  
     assert sorted(webhook_deliveries_due()) == pending
     deliver_all()
     assert webhook_deliveries_due() == []
+
+
+def test_one_transactions_webhooks_arrive_in_event_order(endpoint_factory, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    endpoint = endpoint_factory([500, 200])
+    created = make_partner(endpoint.url)
+    succeeded_cash_in(created.partner)
+    relay_outbox_once()
+    first, second, third = WebhookDelivery.objects.order_by("event_id")
+    assert webhook_delivery_attempt(first.pk).status == "pending"  # 500: retried
+    waiting = webhook_delivery_attempt(second.pk)
+    assert (waiting.attempted, waiting.status, waiting.retry_in) == (False, "waiting_for_earlier", 1.0)
+    assert webhook_delivery_attempt(third.pk, force=True).status == "waiting_for_earlier"
+    assert len(endpoint.received) == 1  # the later events were not sent before the first
+    assert webhook_delivery_attempt(first.pk).status == "delivered"
+    assert webhook_delivery_attempt(second.pk, force=True).status == "delivered"
+    assert webhook_delivery_attempt(third.pk, force=True).status == "delivered"
+    assert [json.loads(hook.body)["type"] for hook in endpoint.received] == [
+        "transaction.created",
+        "transaction.created",
+        "transaction.processing",
+        "transaction.succeeded",
+    ]
+    second.refresh_from_db()
+    assert second.attempts_count == 1  # a postponement is not an attempt
