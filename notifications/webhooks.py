@@ -12,6 +12,8 @@ timestamp fresh on every attempt. Outcomes: 2xx delivered; 5xx, 408, 429, timeou
 connection errors retried with exponential backoff for up to ``WEBHOOK_RETRY_WINDOW_SECONDS``
 (24 h); any other answer (4xx, 3xx) ends the delivery at once. The URL is validated again right
 before each attempt (SSRF: DNS answers change). Partners de-duplicate by ``X-Event-Id``.
+One aggregate's events (a transaction's created → processing → succeeded) reach a partner in
+event order: a later one waits while an earlier one is still pending (retrying) for that partner.
 """
 
 from __future__ import annotations
