@@ -35,16 +35,20 @@ def check_redis() -> None:
         client.close()
 
 
-def check_kafka() -> None:
-    from events.kafka import check_connection  # the events app owns the Kafka client
+# Checks of other apps' dependencies (Kafka belongs to the events app), registered from their
+# AppConfig.ready so core imports no app: name -> (check, is it enabled now?).
+_extra_checks: dict[str, tuple[Callable[[], None], Callable[[], bool]]] = {}
 
-    check_connection(timeout=CHECK_TIMEOUT_SECONDS)
+
+def register_readiness_check(name: str, check: Callable[[], None], *, enabled: Callable[[], bool]) -> None:
+    _extra_checks[name] = (check, enabled)
 
 
 def readiness_checks() -> dict[str, Callable[[], None]]:
     checks: dict[str, Callable[[], None]] = {"database": check_database, "redis": check_redis}
-    if settings.ENABLE_KAFKA:
-        checks["kafka"] = check_kafka
+    for name, (check, enabled) in _extra_checks.items():
+        if enabled():
+            checks[name] = check
     return checks
 
 
