@@ -139,7 +139,9 @@ def test_worker_killed_mid_batch_is_replaced_and_nothing_is_paid_twice(side, tmp
 
 @pytest.mark.parametrize("provider", ["wave", "orange_money"])
 def test_provider_hang_is_unknown_then_resolved_by_the_poller_never_failed(side, tmp_path: Path, provider) -> None:  # type: ignore[no-untyped-def]
-    with celery_worker(tmp_path / "worker.log", queues=QUEUES, concurrency=2):
+    # Without the callbacks queue: Orange Money's own SUCCESS notification would otherwise settle
+    # the cash-in before the poller is needed (tests/e2e/test_mobilemoney_callbacks.py covers it).
+    with celery_worker(tmp_path / "worker.log", queues="payments,bulk", concurrency=2):
         answer = side.client.post(
             "/api/v1/mobile-money/cash-ins", json=cash_in_body(provider, "9902"), idempotency_key="hang"
         )
