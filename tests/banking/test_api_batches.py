@@ -365,3 +365,24 @@ def test_items_are_paginated_and_filtered(bank: Bank) -> None:
     assert pending["items"] == []
     status, _, _ = bank.client.get(f"{PATH}/trb_00000000000000000000000000")
     assert status == 404
+
+
+def test_the_banking_scope_is_required(bank: Bank, live_server) -> None:  # type: ignore[no-untyped-def]
+    created = partner_create(name="Wallet Only", mode="test", scopes=["mobile_money.cash_in"])
+    client = AddonPartnerClient(live_server.url, created.api_key, created.signing_secret)
+    before = counts()
+    status, _, answer = client.post(PATH, data=pain001("03", [("P", GOOD)]), headers=XML, idempotency_key="k-scope")
+    assert (status, answer["code"]) == (403, "scope_missing")
+    assert counts() == before
+
+
+def test_the_ops_console_lists_batches_items_transfers_and_callbacks(bank: Bank, staff_client) -> None:  # type: ignore[no-untyped-def]
+    status, _, answer = bank.client.post(PATH, data=pain001("03", [("P", GOOD)]), headers=XML, idempotency_key="k-adm")
+    assert status == 202
+    batch = TransferBatch.objects.get(public_id=answer["id"])
+    for model in ("transferbatch", "transferbatchitem", "banktransfer", "bankcallback"):
+        response = staff_client.get(f"/admin/banking/{model}/")
+        assert response.status_code == 200, model
+    assert answer["id"] in staff_client.get("/admin/banking/transferbatch/").content.decode()
+    assert staff_client.get(f"/admin/banking/transferbatch/{batch.pk}/change/").status_code == 200
+    assert staff_client.get("/admin/banking/transferbatch/add/").status_code == 403
