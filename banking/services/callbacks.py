@@ -35,6 +35,7 @@ def _verifying_connector(raw: bytes, headers: Mapping[str, str]) -> tuple[str, I
         try:
             connector.verify_status_message(raw, headers)
         except StatusMessageRejected:
+            getattr(connector, "close", lambda: None)()
             continue
         return mode, connector
     return None
@@ -55,6 +56,8 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
     except Iso20022Error as exc:
         _flag(callback, CallbackStatus.UNREADABLE, exc.detail)
         return callback, 400
+    finally:
+        getattr(connector, "close", lambda: None)()
     event_id = next((s.status_message_id for s in statuses if s.status_message_id), None)
     event_id = event_id or {k.lower(): v for k, v in headers.items()}.get(MESSAGE_ID_HEADER.lower())
     try:
@@ -87,7 +90,10 @@ def callback_apply(*, callback_id: int) -> str:
     if callback.status != CallbackStatus.QUEUED:
         return callback.status
     connector: InterbankConnector = connector_for(PARTNER_BANK_CODE, callback.mode)
-    statuses = connector.parse_status_message(bytes(callback.body))
+    try:
+        statuses = connector.parse_status_message(bytes(callback.body))
+    finally:
+        getattr(connector, "close", lambda: None)()
     unknown = []
     for status in statuses:
         transfer = (

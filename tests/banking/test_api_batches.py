@@ -386,3 +386,16 @@ def test_the_ops_console_lists_batches_items_transfers_and_callbacks(bank: Bank,
     assert answer["id"] in staff_client.get("/admin/banking/transferbatch/").content.decode()
     assert staff_client.get(f"/admin/banking/transferbatch/{batch.pk}/change/").status_code == 200
     assert staff_client.get("/admin/banking/transferbatch/add/").status_code == 403
+
+
+def test_a_10000_transaction_file_is_accepted_over_http_in_one_request(bank: Bank) -> None:
+    from tests.banking.builders import pain001_v03
+
+    status, _, answer = bank.client.post(
+        PATH, data=pain001_v03(10_000, msg_id="SAHEL-10K"), headers=XML, idempotency_key="k-10k"
+    )
+    assert status == 202, answer
+    assert (answer["nb_of_txs"], answer["ctrl_sum"], answer["progress"]["pending"]) == (10_000, "10000000", 10_000)
+    assert TransferBatchItem.objects.filter(batch__public_id=answer["id"]).count() == 10_000
+    assert Transaction.objects.filter(kind="bank_transfer_in", status="pending").count() == 10_000
+    assert OutboxEvent.objects.filter(type="transaction.created").count() == 10_000
