@@ -297,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mobilemoney.bulk_sweep",
         "schedule": 5.0,  # re-drives cash-in batch chunks whose worker died; completes finished batches
     },
+    "mobilemoney-checkout-sweep": {
+        "task": "mobilemoney.checkout_sweep",
+        "schedule": 15.0,  # checkout sessions expired, or paid without a callback reaching us
+    },
     "payments-poll-bill-payments": {
         "task": "payments.poll_bill_payments",
         # every few seconds: only payments whose (backed-off) next status query is due are asked

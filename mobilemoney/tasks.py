@@ -59,3 +59,24 @@ def bulk_sweep() -> int:
     from mobilemoney.services.batch_work import bulk_sweep as sweep
 
     return sweep()
+
+
+@shared_task(name="mobilemoney.checkout_sync")
+def checkout_sync(checkout_session_pk: int) -> None:
+    from mobilemoney.models import CheckoutSession
+    from mobilemoney.services.checkout import checkout_sync as sync
+
+    session = CheckoutSession.objects.select_related("transaction").filter(pk=checkout_session_pk).first()
+    if session is not None:
+        sync(session)
+
+
+@shared_task(name="mobilemoney.checkout_sweep")
+def checkout_sweep() -> int:
+    """Beat: reconcile open sessions past their expiry (missed callbacks, provider-side expiry)."""
+    from mobilemoney.services.checkout import checkout_sessions_due
+
+    due = checkout_sessions_due()
+    for pk in due:
+        checkout_sync.delay(pk)
+    return len(due)

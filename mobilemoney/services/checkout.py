@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction as db_transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from core.errors import (
     BusinessRuleViolation,
@@ -152,3 +154,30 @@ def checkout_pay_in_sandbox(session: CheckoutSession, payer_msisdn: str) -> Chec
         raise provider_failure(exc) from exc
     session.save(update_fields=_mirror(session, remote))
     return session
+
+
+def checkout_sync(session: CheckoutSession) -> CheckoutSession:
+    """Reconcile a session with the provider (a missed callback, an expiry at the provider):
+    paid → credited once; expired/failed and never paid → its collection expires. Read-only
+    at the provider; an unreachable provider leaves everything as it was."""
+    try:
+        with connector_for(provider=session.provider, mode=session.mode) as connector:
+            remote = connector.checkout_get(session.provider_session_id)
+    except ProviderError as exc:
+        logger.warning("checkout sync failed", extra={"session": session.public_id, "error": exc.message})
+        return session
+    session.save(update_fields=_mirror(session, remote))
+    if remote.payment_status == "succeeded" or remote.status == "complete":
+        checkout_complete(session, cause="poller", payer_msisdn=remote.payer_msisdn)
+    elif remote.status in ("expired", "failed"):
+        outcomes.move(session.transaction, "expired", cause="poller")
+    return session
+
+
+def checkout_sessions_due(limit: int = 200) -> list[int]:
+    """Sessions whose collection is still pending although they are past their expiry or no
+    longer open (paid or closed without our having heard of it) (beat)."""
+    rows = CheckoutSession.objects.filter(transaction__status="pending").filter(
+        Q(expires_at__lt=timezone.now()) | ~Q(status="open")
+    )
+    return list(rows.values_list("pk", flat=True)[:limit])

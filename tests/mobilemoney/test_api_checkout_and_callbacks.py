@@ -250,3 +250,27 @@ def test_test_helper_is_refused_to_live_keys(side, live_server) -> None:  # type
         f"/api/v1/test-helpers/checkout-sessions/{session['id']}/pay", json={"payer_msisdn": "+221770001234"}
     )
     assert answer.status in (403, 404)
+
+
+def test_sweeper_reconciles_a_missed_callback_and_a_provider_side_expiry(side) -> None:  # type: ignore[no-untyped-def]
+    from django.utils import timezone
+
+    from mobilemoney.connectors import connector_for
+    from mobilemoney.services.checkout import checkout_sessions_due, checkout_sync
+
+    balance, held = side.money()
+    paid = CheckoutSession.objects.get(public_id=create_session(side, "wave", "missed")["id"])
+    side.client.post(
+        f"/api/v1/test-helpers/checkout-sessions/{paid.public_id}/pay", json={"payer_msisdn": "+221770001234"}
+    )
+    lapsed = CheckoutSession.objects.get(public_id=create_session(side, "wave", "lapsed", amount="2600")["id"])
+    with connector_for(provider="wave", mode="test") as connector:
+        connector.checkout_expire(lapsed.provider_session_id)  # closed at the provider, not by us
+    CheckoutSession.objects.update(expires_at=timezone.now())
+    assert sorted(checkout_sessions_due()) == sorted([paid.pk, lapsed.pk])
+    for session in CheckoutSession.objects.select_related("transaction"):
+        checkout_sync(session)  # no callback was delivered: the sweeper asks the provider
+    assert Transaction.objects.get(pk=paid.transaction_id).status == "succeeded"
+    assert Transaction.objects.get(pk=lapsed.transaction_id).status == "expired"
+    assert side.money() == (balance + 2500, held) and checkout_sessions_due() == []
+    assert ledger_check().is_ok
