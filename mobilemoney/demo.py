@@ -15,9 +15,7 @@ from sandbox.wave.accounts import wave_account_register, wave_connector_credenti
 
 # Sandbox-only identifiers: they open accounts at the simulators and nowhere else.
 DEMO_WAVE_API_KEY = "wave_sn_sandbox_demo_addon_partner"
-DEMO_WAVE_WEBHOOK_SECRET = "wave_sn_WHS_demo_addon_partner"  # noqa: S105 - a sandbox-only demo secret
 DEMO_OM_CLIENT_ID = "om_sandbox_demo_addon_partner"
-DEMO_OM_CLIENT_SECRET = "om_sandbox_demo_secret"  # noqa: S105 - a sandbox-only demo secret
 NAMES = {"wave": "Wave", "orange_money": "Orange Money"}
 
 
@@ -42,13 +40,13 @@ def _connect(provider: str, base_url: str, credentials: dict[str, str]) -> None:
 def seed_mobile_money(context: DemoContext) -> dict[str, Any]:
     wave = wave_account_register(
         api_key=DEMO_WAVE_API_KEY,
-        webhook_secret=DEMO_WAVE_WEBHOOK_SECRET,
+        webhook_secret="wave_sn_WHS_" + context.secret("wave_webhook_secret"),
         callback_url=context.callback_url(CALLBACK_PATHS["wave"]),
     )
     _connect("wave", context.sandbox_url + "wave/", wave_connector_credentials(wave))
     om = om_account_register(
         client_id=DEMO_OM_CLIENT_ID,
-        client_secret=DEMO_OM_CLIENT_SECRET,
+        client_secret=context.secret("orange_money_client_secret"),
         callback_url=context.callback_url(CALLBACK_PATHS["orange_money"]),
     )
     _connect("orange_money", context.sandbox_url + "orange-money/", om_connector_credentials(om))

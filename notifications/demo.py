@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from partners.demo import DemoContext, register_seeder
@@ -12,14 +13,17 @@ from sandbox.services import account_register
 
 PROVIDER = "fcm"
 DEMO_PROJECT_ID = "addon-sandbox"
-# Sandbox-only access token: it opens the simulated FCM project and nothing else (providers.md §5.3).
-DEMO_ACCESS_TOKEN = "ya29.sandbox-demo-addon-partner"  # noqa: S105 - a sandbox-only demo token
 
 
 def fcm_sandbox_connect(
-    *, sandbox_url: str, access_token: str = DEMO_ACCESS_TOKEN, project_id: str = DEMO_PROJECT_ID
+    *, sandbox_url: str, access_token: str | None = None, project_id: str = DEMO_PROJECT_ID
 ) -> Partner:
-    """Register the sandbox FCM project and point the test-mode ``fcm`` provider connection at it."""
+    """Register the sandbox FCM project and point the test-mode ``fcm`` provider connection at it.
+
+    The access token only opens the simulated FCM project (providers.md §5.3); it is generated
+    when not given, never written in the repository.
+    """
+    access_token = access_token or "ya29.sandbox-" + secrets.token_urlsafe(24)
     account_register(provider=PROVIDER, api_key=access_token, extra={"project_id": project_id})
     partner = Partner.objects.filter(code=PROVIDER).first()
     if partner is None:
@@ -39,5 +43,5 @@ def fcm_sandbox_connect(
 
 @register_seeder("push")
 def seed_push(context: DemoContext) -> dict[str, Any]:
-    fcm_sandbox_connect(sandbox_url=context.sandbox_url)
+    fcm_sandbox_connect(sandbox_url=context.sandbox_url, access_token="ya29.sandbox-" + context.secret("fcm_token"))
     return {"provider": PROVIDER, "sandbox": context.sandbox_url + "fcm", "project_id": DEMO_PROJECT_ID}

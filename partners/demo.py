@@ -7,8 +7,9 @@ never imports a rail (dependencies point one way). A seeder must be idempotent.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
@@ -19,6 +20,12 @@ class DemoContext:
     """What a seeder gets: where the gateway listens (the sandbox is under base_url + /sandbox/)."""
 
     base_url: str
+    # Sandbox secrets generated on the first run and kept in .demo/credentials.json: no
+    # credential is written in the repository, and seeding again reuses the same ones.
+    known_secrets: dict[str, str] = field(default_factory=dict)
+
+    def secret(self, name: str) -> str:
+        return self.known_secrets.setdefault(name, secrets.token_urlsafe(24))
 
     @property
     def sandbox_url(self) -> str:

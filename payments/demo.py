@@ -13,7 +13,6 @@ from sandbox.niirpay.accounts import register_account
 
 # Sandbox-only credentials: they open an account at the simulated Niirpay and nowhere else.
 DEMO_API_KEY = "np_test_demo_addon_partner"
-DEMO_API_SECRET = "np_secret_demo_addon_partner"  # noqa: S105 - a sandbox-only demo secret
 
 
 def niirpay_sandbox_connect(
@@ -39,5 +38,7 @@ def niirpay_sandbox_connect(
 
 @register_seeder("bills")
 def seed_bills(context: DemoContext) -> dict[str, Any]:
-    niirpay_sandbox_connect(sandbox_url=context.sandbox_url, api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET)
+    niirpay_sandbox_connect(
+        sandbox_url=context.sandbox_url, api_key=DEMO_API_KEY, api_secret=context.secret("niirpay_api_secret")
+    )
     return {"provider": PROVIDER, "sandbox": context.sandbox_url + "niirpay/"}

@@ -58,7 +58,9 @@ class Command(BaseCommand):
         data["base_url"] = options["base_url"] or settings.PUBLIC_BASE_URL
         data["staff"] = self._staff_user(data.get("staff") or {})
         data["partner"] = self._demo_partner(data.get("partner") or {})
-        data["providers"] = {k: v for k, v in run_seeders(DemoContext(base_url=data["base_url"])).items() if v}
+        context = DemoContext(base_url=data["base_url"], known_secrets=dict(data.get("sandbox_secrets") or {}))
+        data["providers"] = {k: v for k, v in run_seeders(context).items() if v}
+        data["sandbox_secrets"] = context.known_secrets
         write_credentials(data, path)
         self.stdout.write(f"demo staff user: {data['staff']['username']} (credentials in {path})")
         self.stdout.write(f"demo partner: {data['partner']['partner_id']} (test mode, API key in {path})")
