@@ -6,11 +6,23 @@ import base64
 import binascii
 
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from banking import selectors
+from banking.openapi import (
+    BATCH_PAGE_PARAMETERS,
+    IDEMPOTENCY_KEY,
+    STATUS_REPORT_RESPONSE,
+    BankTransferSerializer,
+    TransferBatchDetailSerializer,
+    TransferBatchJsonInput,
+    TransferBatchSerializer,
+)
 from banking.serializers import (
+    TransferCreateInput,
     batch_representation,
     item_representation,
     transfer_representation,
@@ -52,6 +64,14 @@ class TransferBatchCreateApi(PartnerApiView):
 
     required_scopes = [SCOPE]
 
+    @extend_schema(
+        operation_id="banking_transfer_batch_create",
+        request={"application/xml": OpenApiTypes.STR, "application/json": TransferBatchJsonInput},
+        responses={202: TransferBatchSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["banking"],
+        summary="Submit a pain.001.001.09 credit-transfer batch (XML) or its JSON equivalent",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         batch = batch_receive(
@@ -65,6 +85,12 @@ class TransferBatchDetailApi(PartnerApiView):
 
     required_scopes = [SCOPE]
 
+    @extend_schema(
+        operation_id="banking_transfer_batch_retrieve",
+        parameters=BATCH_PAGE_PARAMETERS,
+        responses={200: TransferBatchDetailSerializer},
+        tags=["banking"],
+    )
     def get(self, request: Request, batch_id: str) -> Response:
         batch = selectors.batch_get(partner=self.partner, mode=self.mode, public_id=batch_id)
         if batch is None:
@@ -89,6 +115,11 @@ class TransferBatchStatusReportApi(PartnerApiView):
 
     required_scopes = [SCOPE]
 
+    @extend_schema(
+        operation_id="banking_transfer_batch_status_report",
+        responses={(200, "application/xml"): STATUS_REPORT_RESPONSE},
+        tags=["banking"],
+    )
     def get(self, request: Request, batch_id: str) -> HttpResponse:
         batch = selectors.batch_get(partner=self.partner, mode=self.mode, public_id=batch_id)
         if batch is None:
@@ -101,6 +132,13 @@ class TransferCreateApi(PartnerApiView):
 
     required_scopes = [SCOPE]
 
+    @extend_schema(
+        operation_id="banking_transfer_create",
+        request=TransferCreateInput,
+        responses={202: BankTransferSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["banking"],
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         transfer_request = transfer_request_from(request.data)
@@ -115,6 +153,7 @@ class TransferDetailApi(PartnerApiView):
 
     required_scopes = [SCOPE]
 
+    @extend_schema(operation_id="banking_transfer_retrieve", responses={200: BankTransferSerializer}, tags=["banking"])
     def get(self, request: Request, transfer_id: str) -> Response:
         transfer = selectors.transfer_get(partner=self.partner, mode=self.mode, public_id=transfer_id)
         if transfer is None:
