@@ -66,7 +66,11 @@ def checkout_sync(checkout_session_pk: int) -> None:
     from mobilemoney.models import CheckoutSession
     from mobilemoney.services.checkout import checkout_sync as sync
 
-    session = CheckoutSession.objects.select_related("transaction").filter(pk=checkout_session_pk).first()
+    session = (
+        CheckoutSession.objects.select_related("transaction", "refund_transaction")
+        .filter(pk=checkout_session_pk)
+        .first()
+    )
     if session is not None:
         sync(session)
 

@@ -167,7 +167,12 @@ def checkout_sync(session: CheckoutSession) -> CheckoutSession:
         logger.warning("checkout sync failed", extra={"session": session.public_id, "error": exc.message})
         return session
     session.save(update_fields=_mirror(session, remote))
-    if remote.payment_status == "succeeded" or remote.status == "complete":
+    refund = session.refund_transaction
+    if refund is not None and refund.status == "unknown" and remote.payment_status == "refunded":
+        outcomes.move(refund, "succeeded", cause="poller")  # the refund's lost answer, resolved
+    if session.transaction.status != "pending":
+        return session  # already settled: the mirror above is all there is to update
+    if remote.payment_status in ("succeeded", "refunded") or remote.status == "complete":
         checkout_complete(session, cause="poller", payer_msisdn=remote.payer_msisdn)
     elif remote.status in ("expired", "failed"):
         outcomes.move(session.transaction, "expired", cause="poller")
@@ -176,8 +181,11 @@ def checkout_sync(session: CheckoutSession) -> CheckoutSession:
 
 def checkout_sessions_due(limit: int = 200) -> list[int]:
     """Sessions whose collection is still pending although they are past their expiry or no
-    longer open (paid or closed without our having heard of it) (beat)."""
-    rows = CheckoutSession.objects.filter(transaction__status="pending").filter(
-        Q(expires_at__lt=timezone.now()) | ~Q(status="open")
+    longer open (paid or closed without our having heard of it), or whose refund's answer was
+    lost (beat)."""
+    rows = CheckoutSession.objects.filter(
+        Q(transaction__status="pending", expires_at__lt=timezone.now())
+        | Q(transaction__status="pending") & ~Q(status="open")
+        | Q(refund_transaction__status="unknown")
     )
     return list(rows.values_list("pk", flat=True)[:limit])

@@ -46,7 +46,8 @@ def checkout_refund_request(session: CheckoutSession) -> CheckoutSession:
 
 def checkout_refund_process(session_pk: int) -> None:
     """Worker: claim the refund, ask the provider, capture or release the hold. A lost answer
-    leaves it ``unknown`` for staff (flagged); it is never guessed failed."""
+    leaves it ``unknown`` (flagged), resolved by the checkout sweeper's status query; it is
+    never guessed failed."""
     session = CheckoutSession.objects.select_related("refund_transaction").filter(pk=session_pk).first()
     refund: Transaction | None = session.refund_transaction if session else None
     if session is None or refund is None or not outcomes.move(refund, "processing", cause="worker"):

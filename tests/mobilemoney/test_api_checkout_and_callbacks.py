@@ -274,3 +274,29 @@ def test_sweeper_reconciles_a_missed_callback_and_a_provider_side_expiry(side) -
     assert Transaction.objects.get(pk=lapsed.transaction_id).status == "expired"
     assert side.money() == (balance + 2500, held) and checkout_sessions_due() == []
     assert ledger_check().is_ok
+
+
+def test_a_refund_whose_answer_was_lost_is_resolved_by_the_sweeper(side, live_server) -> None:  # type: ignore[no-untyped-def]
+    from mobilemoney.connectors import connector_for
+    from mobilemoney.services.checkout import checkout_sessions_due, checkout_sync
+    from mobilemoney.services.outcomes import move
+
+    paid = create_session(side, "wave", "lost-refund")
+    side.client.post(f"/api/v1/test-helpers/checkout-sessions/{paid['id']}/pay", json={"payer_msisdn": "+221770001234"})
+    deliver_sandbox_callbacks(live_server.url, "wave")
+    apply_all()
+    balance, held = side.money()
+    side.client.post(f"{PATH}/{paid['id']}/refund", idempotency_key="refund-lost")
+    session = CheckoutSession.objects.select_related("refund_transaction").get(public_id=paid["id"])
+    refund = session.refund_transaction
+    assert refund is not None
+    move(refund, "processing", cause="worker")
+    with connector_for(provider="wave", mode="test") as connector:
+        connector.checkout_refund(session.provider_session_id)  # refunded at Wave...
+    move(refund, "unknown", cause="worker")  # ...but our worker never read the answer
+    assert session.pk in checkout_sessions_due()
+    checkout_sync(CheckoutSession.objects.select_related("transaction", "refund_transaction").get(pk=session.pk))
+    assert Transaction.objects.get(pk=refund.pk).status == "succeeded"
+    assert CheckoutSession.objects.get(pk=session.pk).payment_status == "refunded"
+    assert side.money() == (balance - 2500, held)
+    assert ledger_check().is_ok
