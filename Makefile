@@ -63,8 +63,12 @@ test: setup lint
 	DJANGO_ENV=test $(BIN)/pytest --create-db --junitxml=reports/junit.xml \
 		--cov --cov-report=xml:reports/coverage.xml --cov-report=term:skip-covered
 
+# Benchmarks run against their own database (created afresh), never the demo's.
+BENCH_DB := postgres://postgres@127.0.0.1:5432/addon_partner_bench
 bench: setup
-	DJANGO_ENV=test $(BIN)/python -m bench
+	@dropdb -h 127.0.0.1 -U postgres --if-exists addon_partner_bench && scripts/services.sh addon_partner_bench
+	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v0
+	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) reports var .pytest_cache .mypy_cache .ruff_cache
