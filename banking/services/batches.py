@@ -5,6 +5,11 @@ before anything is written, then the batch, its items and one ``bank_transfer_in
 per credit transfer are inserted in bulk in one short DB transaction. Crediting happens after
 commit, in chunks, through the core-banking connector (reference = the transaction's public id,
 so a repeated credit is answered with the first result, never posted twice).
+
+Ledger (issue 6): the sending partner bank is the PAYER. Its account is held for every item at
+acceptance (``holds_place_bulk``: one conditional reserve of the batch total — the prefunding
+check, ``InsufficientFunds`` 422 and nothing written — and one hold row per item); a credited
+item captures its hold (partner -amount, core-banking float +amount), a rejected one releases it.
 """
 
 from __future__ import annotations
@@ -32,7 +37,12 @@ from core.errors import (
 )
 from core.money import Money
 from ledger.models import OutboxEvent, Transaction, TransactionEvent
-from ledger.services import outbox_record, transaction_payload
+from ledger.services import (
+    account_get_or_create_partner_account,
+    holds_place_bulk,
+    outbox_record,
+    transaction_payload,
+)
 from partners.models import Partner
 from partners.selectors import provider_connection_for_provider
 
@@ -79,11 +89,12 @@ def _require_core_banking(mode: str) -> None:
 
 
 def batch_receive(*, partner: Partner, mode: str, body: bytes, content_type: str) -> TransferBatch:
-    """Check a received batch completely, then record it (batch, items, transactions) at once.
+    """Check a received batch completely, then record it (batch, items, transactions, holds) at once.
 
     Raises the banking.iso20022 errors (413, 400, 422 with every problem), ``Conflict`` (409,
     ``batch_id`` of the first one) for a MsgId already received, ``ServiceUnavailable`` without a
-    core-banking connection — in every case nothing was written. Crediting starts after commit.
+    core-banking connection, ``InsufficientFunds`` (422) when the partner's available balance does
+    not cover the batch total — in every case nothing was written. Crediting starts after commit.
     """
     message = _parse(body, content_type)
     _require_core_banking(mode)
@@ -148,6 +159,8 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
             )
         )
     _insert_transactions(transactions)
+    account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=message.currency)
+    holds_place_bulk(account=account, transactions=transactions)  # the prefunding check: all or nothing
     for item in items:
         item.transaction_id = item.transaction.pk
     TransferBatchItem.objects.bulk_create(items, batch_size=INSERT_BATCH_SIZE)
@@ -158,9 +171,9 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
 
 
 def _insert_transactions(transactions: list[Transaction]) -> None:
-    """What ``ledger.services.transaction_create`` writes for an incoming transaction (no hold):
-    the row, its first event and its ``transaction.created`` outbox row — in three bulk inserts
-    instead of three statements per transaction."""
+    """What ``ledger.services.transaction_create`` writes for a transaction besides its hold
+    (``holds_place_bulk``): the row, its first event and its ``transaction.created`` outbox row —
+    in three bulk inserts instead of three statements per transaction."""
     Transaction.objects.bulk_create(transactions, batch_size=INSERT_BATCH_SIZE)
     TransactionEvent.objects.bulk_create(
         (TransactionEvent(transaction=txn, from_status="", to_status=txn.status, cause="api") for txn in transactions),

@@ -26,8 +26,14 @@ class Kind(models.TextChoices):
 
 # Money leaves the partner's account (a hold is placed at acceptance, captured on success) or
 # arrives in it (credited on success). Every kind is exactly one of the two.
-OUTGOING_KINDS = frozenset({Kind.BILL_PAYMENT, Kind.CASH_IN, Kind.BANK_TRANSFER_OUT, Kind.REFUND})
-INCOMING_KINDS = frozenset({Kind.COLLECTION, Kind.BANK_TRANSFER_IN})
+# BANK_TRANSFER_IN is named from the BANK's point of view (transfers coming into the bank from a
+# partner bank's pain.001 batch) but the partner bank is the PAYER: it instructs us to credit our
+# customers' accounts in core banking, so its account is held at acceptance (prefunding) and
+# captured on success, like every partner-debited kind (issue 6).
+OUTGOING_KINDS = frozenset(
+    {Kind.BILL_PAYMENT, Kind.CASH_IN, Kind.BANK_TRANSFER_OUT, Kind.BANK_TRANSFER_IN, Kind.REFUND}
+)
+INCOMING_KINDS = frozenset({Kind.COLLECTION})
 
 
 class Transaction(models.Model):

@@ -6,7 +6,7 @@ from ledger.services.accounts import (
     account_get_or_create_system,
     account_set_overdraft_limit,
 )
-from ledger.services.holds import hold_capture, hold_place, hold_release
+from ledger.services.holds import hold_capture, hold_place, hold_release, holds_place_bulk
 from ledger.services.idempotency import (
     Begin,
     idempotency_abandon,
@@ -30,6 +30,7 @@ __all__ = [
     "hold_capture",
     "hold_place",
     "hold_release",
+    "holds_place_bulk",
     "idempotency_abandon",
     "idempotency_begin",
     "idempotency_complete",

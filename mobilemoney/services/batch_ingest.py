@@ -2,10 +2,11 @@
 prefunding check, then the batch, its chunks, items, transactions, holds, events and outbox rows
 inserted with ``bulk_create`` in one DB transaction (10,000 items in about two seconds).
 
-Ledger: one hold per item (so each item is captured or released on its own by
-``transaction_transition``), with the partner account's ``held_minor`` raised ONCE by the batch
-total through ``hold_reserve`` — the same conditional UPDATE that is the funds check of a single
-cash-in, so a batch that does not fit the available balance is refused whole and writes nothing.
+Ledger: ``ledger.services.holds_place_bulk`` — one hold per item (so each item is captured or
+released on its own by ``transaction_transition``), with the partner account's ``held_minor``
+raised ONCE by the batch total through the same conditional UPDATE that is the funds check of a
+single cash-in, so a batch that does not fit the available balance is refused whole (the DB
+transaction rolls back) and writes nothing.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 from django.db import transaction as db_transaction
 
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
-from ledger.models import Account, Hold, Kind, OutboxEvent, Transaction, TransactionEvent
-from ledger.services import account_get_or_create_partner_account, outbox_record
-from ledger.services.holds import hold_reserve
+from ledger.models import Account, Kind, OutboxEvent, Transaction, TransactionEvent
+from ledger.services import account_get_or_create_partner_account, holds_place_bulk, outbox_record
 from ledger.services.transactions import transaction_payload
 from mobilemoney.connectors import connection_for
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch
@@ -82,12 +82,11 @@ def insert_items(
     retry_of: list[CashIn] | None = None,
 ) -> list[int]:
     """Insert items with their transactions, holds, events and outbox rows (bulk statements)
-    in the caller's DB transaction; reserves their total first when ``account`` is not given
-    (a retry). Returns the new chunks' ids."""
+    in the caller's DB transaction, their total held on the partner's account in one conditional
+    reserve (``InsufficientFunds`` otherwise: the caller rolls back). Returns the new chunks' ids."""
     partner, mode, provider, currency = batch.partner, batch.mode, batch.provider, batch.currency
     if account is None:
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
-        hold_reserve(account=account, amount_minor=sum(item.money.minor for item in items))
     transactions = Transaction.objects.bulk_create(
         Transaction(
             partner=partner,
@@ -101,9 +100,7 @@ def insert_items(
         )
         for line, item in zip(lines, items, strict=True)
     )
-    Hold.objects.bulk_create(
-        Hold(transaction=t, account=account, amount_minor=t.amount_minor, currency=currency) for t in transactions
-    )
+    holds_place_bulk(account=account, transactions=transactions)
     TransactionEvent.objects.bulk_create(
         TransactionEvent(transaction=t, from_status="", to_status="pending", cause="api") for t in transactions
     )
@@ -141,7 +138,7 @@ def insert_items(
 
 
 def batch_create(*, partner: Partner, mode: str, provider: str, items: list[CashInInput]) -> CashInBatch:
-    """Accept a validated batch whole, or nothing (``InsufficientFunds`` before any insert)."""
+    """Accept a validated batch whole, or nothing (``InsufficientFunds``: everything rolled back)."""
     from mobilemoney.services.batch_work import enqueue_chunks  # imports this module's constants
 
     connection_for(provider=provider, mode=mode)
@@ -149,7 +146,6 @@ def batch_create(*, partner: Partner, mode: str, provider: str, items: list[Cash
     total = sum(item.money.minor for item in items)
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
     with db_transaction.atomic():
-        hold_reserve(account=account, amount_minor=total)  # the prefunding check: all or nothing
         batch = CashInBatch.objects.create(
             partner=partner, mode=mode, provider=provider, item_count=len(items), total_minor=total, currency=currency
         )

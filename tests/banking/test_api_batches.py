@@ -20,8 +20,9 @@ from banking.iso20022.schemas import schema_for
 from banking.models import TransferBatch, TransferBatchItem
 from banking.tasks import bulk_credit_batch, poll_unresolved
 from clients.python.addon_partner_client import AddonPartnerClient
-from ledger.models import Account, OutboxEvent, Transaction
+from ledger.models import Account, Hold, OutboxEvent, Transaction
 from ledger.selectors import ledger_check
+from ledger.services import account_get_or_create_partner_account, account_get_or_create_system, posting_create
 from partners.services import partner_create
 from sandbox.services import effects_count
 from tests.banking.builders import waemu_iban
@@ -120,6 +121,16 @@ def partner_balance(partner: Any) -> int:
     return account.balance_minor if account else FUNDED
 
 
+def partner_held(partner: Any) -> int:
+    account = Account.objects.filter(partner=partner, mode="test", currency="XOF").first()
+    return account.held_minor if account else 0
+
+
+def core_banking_float() -> int:
+    account = Account.objects.filter(kind="provider_float", provider="core_banking", mode="test").first()
+    return account.balance_minor if account else 0
+
+
 def credited(reference: str) -> int:
     return effects_count(provider="core_banking", reference=reference, effect="credit")
 
@@ -147,7 +158,7 @@ OUTCOMES_V03 = [
 
 def test_v03_batch_is_credited_item_by_item_and_the_pain002_names_each_outcome(bank: Bank) -> None:
     body = pain001("03", [("PMT-A", OUTCOMES_V03[:4]), ("PMT-B", OUTCOMES_V03[4:])], msg_id="SAHEL-V03-1")
-    before = partner_balance(bank.partner)
+    before, float_before = partner_balance(bank.partner), core_banking_float()
 
     status, _, answer = bank.client.post(PATH, data=body, headers=XML, idempotency_key="k-v03-1")
 
@@ -156,6 +167,9 @@ def test_v03_batch_is_credited_item_by_item_and_the_pain002_names_each_outcome(b
     assert answer["id"].startswith("trb_") and answer["nb_of_txs"] == 6 and answer["ctrl_sum"] == "310000"
     assert answer["progress"]["total"] == 6 and answer["progress"]["pending"] == 6
     assert Transaction.objects.filter(kind="bank_transfer_in", status="pending").count() == 6
+    # the sending bank PAYS (issue 6): the batch total is held on its account at acceptance
+    assert (partner_balance(bank.partner), partner_held(bank.partner)) == (before, 310_000)
+    assert ledger_check().is_ok
     credit_all(answer["id"])
 
     _, _, detail = bank.client.get(f"{PATH}/{answer['id']}")
@@ -176,8 +190,9 @@ def test_v03_batch_is_credited_item_by_item_and_the_pain002_names_each_outcome(b
         assert credited(item["transaction_id"]) == (1 if item["status"] == "succeeded" else 0), e2e
     am04 = Transaction.objects.get(public_id=items["E2E-AM04"]["transaction_id"])
     assert am04.failure_code == "provider_insufficient_funds"
-    # bank_transfer_in is an incoming kind: the ledger posts core_banking float -x / partner +x on success
-    assert partner_balance(bank.partner) == before + 210_000
+    # credited items capture their hold (partner -x, core-banking float +x); rejected ones are released
+    assert (partner_balance(bank.partner), partner_held(bank.partner)) == (before - 210_000, 0)
+    assert core_banking_float() == float_before + 210_000
     assert ledger_check().is_ok
 
     status, headers, xml = bank.client.get(f"{PATH}/{answer['id']}/status-report")
@@ -302,6 +317,34 @@ def test_a_refused_batch_creates_nothing(
         assert field in [error["field"] for error in answer["errors"]], answer["errors"]
     assert counts() == before
     assert partner_balance(bank.partner) == FUNDED
+
+
+def test_a_batch_over_the_available_balance_is_422_insufficient_funds_and_creates_nothing(bank: Bank) -> None:
+    """Prefunding (issue 6): the whole total must fit the sending bank's available balance."""
+    account = account_get_or_create_partner_account(partner=bank.partner, mode="test", currency="XOF")
+    external = account_get_or_create_system(kind="external", provider="test-spend", mode="test", currency="XOF")
+    posting_create(lines=[(account, -(FUNDED - 2_500)), (external, FUNDED - 2_500)], description="test: spent")
+    before = counts()
+
+    status, headers, answer = bank.client.post(
+        PATH, data=pain001("03", [("P", GOOD)], msg_id="SAHEL-BROKE"), headers=XML, idempotency_key="k-broke"
+    )  # 1,000 + 2,000 = 3,000 XOF against 2,500 available
+
+    assert (status, answer["code"]) == (422, "insufficient_funds"), answer
+    assert headers["Content-Type"] == "application/problem+json"
+    assert counts() == before
+    assert (partner_balance(bank.partner), partner_held(bank.partner)) == (2_500, 0)
+    assert not Hold.objects.filter(account=account).exists()
+    assert ledger_check().is_ok
+    # the same total within the balance is accepted, and held whole
+    fitting = [GOOD[0], ("E2E-G-2", GOOD[1][1], 1_500)]
+    status, _, answer = bank.client.post(
+        PATH, data=pain001("03", [("P", fitting)], msg_id="SAHEL-FITS"), headers=XML, idempotency_key="k-fits"
+    )
+    assert status == 202, answer
+    assert (partner_balance(bank.partner), partner_held(bank.partner)) == (2_500, 2_500)
+    assert Hold.objects.filter(account=account, status="placed").count() == 2
+    assert ledger_check().is_ok
 
 
 def test_the_xxe_is_refused_as_a_forbidden_construct_without_reading_the_file(bank: Bank) -> None:

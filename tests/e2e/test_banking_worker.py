@@ -67,7 +67,16 @@ def test_a_worker_credits_a_two_chunk_batch_and_settles_a_transfer_by_callback(b
 
     assert BankCallback.objects.get().status == "applied"
     assert Hold.objects.get(transaction__public_id=sent["id"]).status == "captured"
+    # the sending bank pays for the credits it instructed (issue 6): 245 captured, 2 released
+    batch_holds = Hold.objects.filter(transaction__kind="bank_transfer_in")
+    assert {h.transaction.public_id: h.status for h in batch_holds.select_related("transaction")} == {
+        **dict.fromkeys(credits, "captured"),
+        **{
+            Transaction.objects.get(client_reference=e2e, kind="bank_transfer_in").public_id: "released"
+            for e2e in ("E2E-W-AC04", "E2E-W-AM04")
+        },
+    }
     account = Account.objects.get(partner=bank.partner, mode="test", currency="XOF")
-    assert (account.balance_minor, account.held_minor) == (FUNDED + 245_000 - 60_000_000, 0)
+    assert (account.balance_minor, account.held_minor) == (FUNDED - 245_000 - 60_000_000, 0)
     assert effects_count(provider="partner_bank", reference=sent["id"], effect="interbank_transfer") == 1
     assert ledger_check().is_ok

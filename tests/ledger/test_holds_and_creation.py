@@ -297,7 +297,7 @@ def test_a_reversal_the_partner_cannot_cover_is_refused_and_writes_nothing(
     incoming = transaction_create(
         partner=partner,
         mode=Mode.LIVE,
-        kind="bank_transfer_in",
+        kind="collection",
         provider="sica",
         money=Money(50_000, "XOF"),
         client_reference="in-1",
