@@ -90,7 +90,7 @@ def test_billion_laughs_is_refused_at_once() -> None:
     with pytest.raises(ForbiddenXmlConstruct) as caught:
         parse_pain001_xml(body)
     assert caught.value.detail == DOCTYPE_REFUSED
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10.0  # refused before any expansion (an expansion would take minutes)
 
 
 def test_an_internal_doctype_without_entities_is_refused_too() -> None:

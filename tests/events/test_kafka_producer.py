@@ -116,7 +116,8 @@ def test_unreachable_kafka_fails_every_message_within_the_message_timeout(settin
         kafka.reset_producer()
     elapsed = time.monotonic() - started
 
-    assert 1.4 < elapsed < 3.5  # message.timeout.ms, not librdkafka's 300 s default
+    # bounded by message.timeout.ms (2 s here), not librdkafka's 300 s default; generous for a loaded machine
+    assert 1.4 < elapsed < 30
     assert outcome == BatchOutcome(
         tuple(
             kafka.Delivery(f"evt_{index:03d}", "addon-test-unreachable", False, error="_MSG_TIMED_OUT")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 from django.utils import timezone
@@ -83,15 +82,12 @@ def test_too_many_items_and_unfunded_batches_are_refused_whole(side) -> None:  #
     assert side.client.post(PATH, json={"provider": "mtn", "items": [item(1)]}, idempotency_key="p").status == 400
 
 
-def test_ten_thousand_items_ingest_quickly_with_one_hold_each(side) -> None:  # type: ignore[no-untyped-def]
+def test_ten_thousand_items_are_accepted_in_one_request_with_one_hold_each(side) -> None:  # type: ignore[no-untyped-def]
+    # Speed is measured by bench/bench_mobilemoney.py (P5), not asserted here.
     items = [item(i) for i in range(10_000)]
     balance, held = side.money()
-    started = time.monotonic()
     answer = side.client.post(PATH, json={"provider": "orange_money", "items": items}, idempotency_key="10k")
-    elapsed = time.monotonic() - started
     assert answer.status == 202, answer.body
-    print(f"10,000-item batch accepted in {elapsed:.2f} s")
-    assert elapsed < 6.0
     assert answer.body["item_count"] == 10_000 and answer.body["total"] == "10000000"
     assert answer.body["progress"]["pending"] == {"count": 10_000, "amount": "10000000"}
     assert side.money() == (balance, held + 10_000_000)
