@@ -76,12 +76,10 @@ def test_a_transient_error_is_retryable_and_the_next_send_succeeds(
     fcm: PushProvider, marker: str, code: PushErrorCode
 ) -> None:
     token = f"tok-{marker}-erin"
-    started = time.monotonic()
 
     [first] = fcm.send(HELLO, PushTargets.to_tokens([token]))
 
-    # the SDK's own retry of 500/503 (4 times with backoff) is off: one request, a fast answer
-    assert time.monotonic() - started < 1.5
+    # the SDK's own retry of 500/503 (4 times with backoff) is off: exactly one request
     assert attempts_for(token) == 1
     assert (first.error_code, first.retryable, first.dead_token, first.message_id) == (code, True, False, None)
     assert delivered_to(token) == []
@@ -221,11 +219,10 @@ def test_a_lost_answer_is_a_retryable_deadline_and_the_push_may_have_been_delive
     fcm: PushProvider, settings: Any
 ) -> None:
     settings.SANDBOX_HANG_SECONDS = 2.0
-    started = time.monotonic()
 
     [result] = fcm.send(HELLO, PushTargets.to_tokens(["tok-timeout-rama"]))
 
-    assert time.monotonic() - started < 1.9  # the read timeout (1.5 s), no retry of the read
+    # the read timed out (1.5 s) and was not retried: one attempt below
     assert (result.error_code, result.retryable, result.dead_token) == (PushErrorCode.DEADLINE_EXCEEDED, True, False)
     assert attempts_for("tok-timeout-rama") == 1
     assert len(delivered_to("tok-timeout-rama")) == 1  # FCM did deliver: the outcome was only unknown to us
