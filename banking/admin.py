@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from banking.models import BankCallback, BankTransfer, TransferBatch, TransferBatchItem
-
-
-class ReadOnly:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(TransferBatch)
-class TransferBatchAdmin(ReadOnly, admin.ModelAdmin):
+class TransferBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "public_id",
         "partner",
@@ -42,7 +29,7 @@ class TransferBatchAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(TransferBatchItem)
-class TransferBatchItemAdmin(ReadOnly, admin.ModelAdmin):
+class TransferBatchItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("batch", "position", "end_to_end_id", "creditor_account", "transaction", "reason_code")
     list_filter = ("reason_code", "transaction__status")
     list_select_related = ("batch", "transaction")
@@ -51,7 +38,7 @@ class TransferBatchItemAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(BankTransfer)
-class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
+class BankTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "transaction",
         "end_to_end_id",
@@ -69,7 +56,7 @@ class BankTransferAdmin(ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(BankCallback)
-class BankCallbackAdmin(ReadOnly, admin.ModelAdmin):
+class BankCallbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "provider", "mode", "event_id", "status", "received_at", "applied_at")
     list_filter = ("provider", "status", "mode")
     search_fields = ("event_id",)

@@ -6,11 +6,9 @@ money (reversal, manual resolution) arrive as four-eyes workflows, not as edit f
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from ledger.models import (
     Account,
     Hold,
@@ -21,25 +19,6 @@ from ledger.models import (
     Transaction,
     TransactionEvent,
 )
-
-
-class ReadOnlyAdminMixin:
-    """No add, change or delete from the admin: view only."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
 
 
 class TransactionEventInline(ReadOnlyInline):

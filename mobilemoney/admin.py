@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ledger.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch, CheckoutSession, InboundCallback
 
 

@@ -6,7 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from ledger.admin import ReadOnlyAdminMixin, ReadOnlyInline
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline
 from notifications.models import PushNotification, PushTarget, WebhookAttempt, WebhookDelivery
 from notifications.webhooks import webhook_delivery_replay
 

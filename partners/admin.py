@@ -7,28 +7,16 @@ four-eyes approval later).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from partners.models import ApiCredential, Partner, ProviderConnection, SigningSecret
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Partner)
-class PartnerAdmin(ReadOnlyAdmin):
+class PartnerAdmin(ReadOnlyModelAdmin):
     list_display = ("name", "code", "public_id", "status", "rate_limit_per_minute", "created_at")
     list_filter = ("status",)
     search_fields = ("name", "code", "public_id", "contact_email")
@@ -39,7 +27,7 @@ class PartnerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ApiCredential)
-class ApiCredentialAdmin(ReadOnlyAdmin):
+class ApiCredentialAdmin(ReadOnlyModelAdmin):
     list_display = ("key_prefix", "partner", "mode", "label", "created_at", "last_used_at", "revoked_at")
     list_filter = ("mode", ("revoked_at", admin.EmptyFieldListFilter))
     list_select_related = ("partner",)
@@ -49,7 +37,7 @@ class ApiCredentialAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SigningSecret)
-class SigningSecretAdmin(ReadOnlyAdmin):
+class SigningSecretAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "partner", "mode", "status", "created_at", "revoked_at")
     list_filter = ("mode", "status")
     list_select_related = ("partner",)
@@ -62,7 +50,7 @@ class SigningSecretAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ProviderConnection)
-class ProviderConnectionAdmin(ReadOnlyAdmin):
+class ProviderConnectionAdmin(ReadOnlyModelAdmin):
     list_display = ("public_id", "partner", "connector", "mode", "base_url", "is_enabled", "updated_at")
     list_filter = ("mode", "connector", "is_enabled")
     list_select_related = ("partner",)

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from payments.models import BillPayment, Quote
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Quote)
-class QuoteAdmin(ReadOnlyAdmin):
+class QuoteAdmin(ReadOnlyModelAdmin):
     list_display = ("public_id", "partner", "mode", "biller_code", "customer_reference", "total_minor", "currency",
                     "expires_at", "used_at")  # fmt: skip
     list_filter = ("mode", "biller_code", "currency", "created_at")
@@ -33,7 +20,7 @@ class QuoteAdmin(ReadOnlyAdmin):
 
 
 @admin.register(BillPayment)
-class BillPaymentAdmin(ReadOnlyAdmin):
+class BillPaymentAdmin(ReadOnlyModelAdmin):
     list_display = ("public_id", "partner", "mode", "biller_code", "customer_reference", "transaction_status",
                     "receipt_number", "created_at")  # fmt: skip
     list_filter = ("mode", "biller_code", "transaction__status", "transaction__needs_review", "created_at")
