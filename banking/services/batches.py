@@ -41,6 +41,7 @@ from ledger.services import (
     account_get_or_create_partner_account,
     holds_place_bulk,
     outbox_record,
+    transaction_flag_for_review,
     transaction_payload,
 )
 from partners.models import Partner
@@ -322,7 +323,7 @@ def credit_resolve(*, item: TransferBatchItem) -> None:
     finally:
         getattr(connector, "close", lambda: None)()
     if txn.status not in ("succeeded", "failed") and timezone.now() - txn.created_at > REVIEW_AFTER:
-        Transaction.objects.filter(pk=txn.pk, needs_review=False).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=txn.pk)
 
 
 def batch_refresh_status(*, batch_id: int) -> TransferBatch:

@@ -36,7 +36,7 @@ from core.errors import (
 )
 from core.money import Money
 from ledger.models import Transaction
-from ledger.services import account_get_or_create_partner_account, transaction_create
+from ledger.services import account_get_or_create_partner_account, transaction_create, transaction_flag_for_review
 from partners.models import Partner
 from partners.selectors import provider_connection_for_provider
 
@@ -214,4 +214,4 @@ def transfer_resolve(*, transfer: BankTransfer) -> None:
             transfer, status.status, status.reason_code, cause="poller", provider_reference=status.provider_reference
         )
     if txn.status not in ("succeeded", "failed") and timezone.now() - txn.created_at > REVIEW_AFTER:
-        Transaction.objects.filter(pk=txn.pk, needs_review=False).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=txn.pk)

@@ -17,7 +17,12 @@ from ledger.services.idempotency import (
 )
 from ledger.services.outbox import outbox_record
 from ledger.services.postings import UnbalancedPosting, accounts_lock, posting_create, posting_reverse
-from ledger.services.transactions import transaction_create, transaction_payload, transaction_transition
+from ledger.services.transactions import (
+    transaction_create,
+    transaction_flag_for_review,
+    transaction_payload,
+    transaction_transition,
+)
 
 __all__ = [
     "Begin",
@@ -40,6 +45,7 @@ __all__ = [
     "posting_create",
     "posting_reverse",
     "transaction_create",
+    "transaction_flag_for_review",
     "transaction_payload",
     "transaction_transition",
 ]

@@ -16,6 +16,7 @@ everything posted for the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction as db_transaction
@@ -227,3 +228,16 @@ def transaction_transition(
         transaction.status = current  # another writer moved it: judge again from the truth
     states.check(transaction.status, to_status)
     raise IllegalTransition("The transaction kept changing concurrently; try again.")
+
+
+def transaction_flag_for_review(*, transaction_pk: int, only_statuses: Iterable[str] | None = None) -> bool:
+    """Ask staff to look at a transaction (unresolved too long, retries exhausted…).
+
+    A flag, not a status change: no event, no money moves, pollers keep working. With
+    ``only_statuses`` the flag is set only while the transaction is in one of them. Returns
+    whether a row was flagged now.
+    """
+    rows = Transaction.objects.filter(pk=transaction_pk, needs_review=False)
+    if only_statuses is not None:
+        rows = rows.filter(status__in=list(only_statuses))
+    return rows.update(needs_review=True) == 1

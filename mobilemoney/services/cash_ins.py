@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.money import Money
 from ledger.models import Kind, Transaction
-from ledger.services import account_get_or_create_partner_account, transaction_create
+from ledger.services import account_get_or_create_partner_account, transaction_create, transaction_flag_for_review
 from mobilemoney.connectors import connection_for, connector_for
 from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInRequest, MobileMoneyProvider
@@ -98,7 +98,7 @@ def _unavailable(cash_in: CashIn, error: ProviderUnavailable) -> None:
     re-drives ``processing`` rows); past the bound, staff are asked to look (still retried)."""
     logger.warning("provider unavailable", extra={"txn": cash_in.transaction.public_id, "error": error.message})
     if cash_in.poll_attempts + 1 >= MAX_UNAVAILABLE_ATTEMPTS:
-        Transaction.objects.filter(pk=cash_in.transaction_id).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=cash_in.transaction_id)
     outcomes.schedule_poll(cash_in)
 
 

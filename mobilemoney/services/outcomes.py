@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from core.errors import IllegalTransition, ProviderError
 from ledger.models import Transaction
-from ledger.services import transaction_transition
+from ledger.services import transaction_flag_for_review, transaction_transition
 from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInResult, OperationStatus
 
@@ -110,6 +110,6 @@ def flag_if_too_old(cash_in: CashIn) -> None:
     transaction = cash_in.transaction
     if not transaction.needs_review and timezone.now() - transaction.created_at > review_after(transaction.mode):
         # A flag for staff, not a status change: the poller keeps asking the provider.
-        Transaction.objects.filter(pk=transaction.pk).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=transaction.pk)
         transaction.needs_review = True
         logger.warning("cash-in unresolved past the review age", extra={"txn": transaction.public_id})

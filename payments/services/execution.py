@@ -27,7 +27,7 @@ from core.errors import (
     ProviderUnavailable,
 )
 from ledger.models import Transaction
-from ledger.services import transaction_transition
+from ledger.services import transaction_flag_for_review, transaction_transition
 from ledger.states import Cause, Status
 from payments.models import BillPayment
 from payments.providers.base import PaymentNotFound, PaymentResult, PaymentStatus
@@ -131,7 +131,7 @@ def _rejected(payment: BillPayment, exc: ProviderRejected, *, cause: str, source
     if exc.code is ErrorCode.IDEMPOTENCY_KEY_REUSED:
         if txn.status == Status.PROCESSING:
             _move(txn, Status.UNKNOWN, cause=cause, detail={"source": source}, needs_review=True)
-        Transaction.objects.filter(pk=txn.pk).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=txn.pk)
         return Outcome.UNKNOWN
     moved = _move(
         txn,
@@ -199,7 +199,7 @@ def bill_payment_resolve(*, bill_payment_id: int) -> Outcome:
 
 def _flag_if_old(txn: Transaction) -> None:
     if not txn.needs_review and timezone.now() - txn.created_at > REVIEW_AFTER:
-        Transaction.objects.filter(pk=txn.pk, status__in=[Status.PROCESSING, Status.UNKNOWN]).update(needs_review=True)
+        transaction_flag_for_review(transaction_pk=txn.pk, only_statuses=[Status.PROCESSING, Status.UNKNOWN])
 
 
 def _back_off(payment: BillPayment) -> None:
