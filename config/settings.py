@@ -9,6 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, database_from_url
+from core.policy import RetryPolicy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -258,6 +259,45 @@ BANKING_DEBTOR_ACCOUNT = env.string(
 )
 BANKING_DEBTOR_BIC = env.string("BANKING_DEBTOR_BIC", "CBAOSNDA", description="our bank's BIC (debtor agent)")
 
+# --- execution: one retry / poll / review policy per rail (core/policy.py) ------------------
+
+
+def _policy(rail: str, *, first: str, maximum: str, attempts: str, review: str) -> RetryPolicy:
+    what = rail.lower().replace("_", " ")
+    return RetryPolicy(
+        first_delay=env.number(
+            f"{rail}_POLL_FIRST_SECONDS", first, description=f"{what}: first retry / status query after (s)"
+        ),
+        max_delay=env.number(f"{rail}_POLL_MAX_SECONDS", maximum, description=f"{what}: longest backoff (s)"),
+        max_attempts=env.integer(
+            f"{rail}_MAX_ATTEMPTS", attempts, description=f"{what}: sends before staff are asked to look"
+        ),
+        review_after=env.number(
+            f"{rail}_REVIEW_AFTER_SECONDS", review, description=f"{what}: age at which an unresolved item is flagged"
+        ),
+    )
+
+
+EXECUTION_POLICIES = {
+    "bills": _policy("BILLS", first="2", maximum="600", attempts="5", review="3600"),
+    "mobile_money": _policy("MOBILEMONEY", first="30", maximum="1800", attempts="8", review="86400"),
+    "banking": _policy("BANKING", first="2", maximum="300", attempts="5", review="3600"),
+    "push": _policy("PUSH", first="5", maximum="600", attempts="5", review="86400"),
+    "webhooks": _policy("WEBHOOK", first="30", maximum="3600", attempts="30", review="86400"),
+}
+SANDBOX_POLL_FIRST_SECONDS = env.number(
+    "SANDBOX_POLL_FIRST_SECONDS", "2", description="test mode: first status query at most this late (s)"
+)
+SANDBOX_POLL_MAX_SECONDS = env.number(
+    "SANDBOX_POLL_MAX_SECONDS", "10", description="test mode: status queries at most this far apart (s)"
+)
+SANDBOX_REVIEW_AFTER_SECONDS = env.number(
+    "SANDBOX_REVIEW_AFTER_SECONDS", "600", description="test mode: age at which an unresolved item is flagged (s)"
+)
+PROVIDER_CALL_RETENTION_DAYS = env.integer(
+    "PROVIDER_CALL_RETENTION_DAYS", "90", description="provider call records are purged after this many days"
+)
+
 # --- Celery (DESIGN.md §7) -------------------------------------------------------------------
 CELERY_BROKER_URL = env.url(
     "CELERY_BROKER_URL", REDIS_URL, description="Celery broker (defaults to REDIS_URL)", schemes=("redis", "rediss")
@@ -317,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-push-retry-due": {
         "task": "notifications.push_retry_due",
         "schedule": 30.0,  # safety net for push sends whose task was lost with its worker
+    },
+    "ledger-purge-provider-calls": {
+        "task": "ledger.purge_provider_calls",
+        "schedule": 3600.0,  # hourly; records are kept PROVIDER_CALL_RETENTION_DAYS
     },
     "banking-poll-unresolved": {
         "task": "banking.poll_unresolved",

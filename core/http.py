@@ -27,6 +27,7 @@ from requests.adapters import HTTPAdapter
 from core.errors import ProviderError, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.logging import mask_text
 from core.metrics import provider_call_seconds
+from core.provider_calls import CallOutcome, provider_call
 
 logger = logging.getLogger("core.http")
 
@@ -115,7 +116,41 @@ class ProviderHttpClient:
         timeouts: Timeouts | None = None,
         raise_for_status: bool = True,
     ) -> ProviderResponse:
-        """Send one request. With ``raise_for_status`` a non-2xx answer raises a typed error."""
+        """Send one request. With ``raise_for_status`` a non-2xx answer raises a typed error.
+
+        Every attempt is a provider call record when a call scope is open (``core.provider_calls``).
+        """
+        with provider_call(operation=operation, provider=self.provider) as attempt:
+            response = self._send(
+                method,
+                path,
+                operation=operation,
+                json_body=json_body,
+                data=data,
+                params=params,
+                headers=headers,
+                timeouts=timeouts,
+            )
+            attempt.http_status = response.status
+            attempt.answered = _call_outcome_of_status(response.status, moves_money=moves_money)
+            if raise_for_status:
+                raise_for_provider_status(
+                    response, provider=self.provider, operation=operation, moves_money=moves_money
+                )
+            return response
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        json_body: Any,
+        data: bytes | str | Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
+        timeouts: Timeouts | None,
+    ) -> ProviderResponse:
         url = self.url(path)
         body: bytes | str | Mapping[str, str] | None = data
         send_headers = dict(headers or {})
@@ -176,9 +211,18 @@ class ProviderHttpClient:
                     "url": urlsplit(url).path,
                 },
             )
-        if raise_for_status:
-            raise_for_provider_status(response, provider=self.provider, operation=operation, moves_money=moves_money)
         return response
+
+
+def _call_outcome_of_status(status: int, *, moves_money: bool) -> CallOutcome:
+    """What an HTTP answer means for the call record (the typed errors say the same when raised)."""
+    if status < 400:
+        return CallOutcome.OK
+    if status == 429:
+        return CallOutcome.UNAVAILABLE
+    if status == 408 or status >= 500:
+        return CallOutcome.UNKNOWN if moves_money else CallOutcome.UNAVAILABLE
+    return CallOutcome.REJECTED
 
 
 def _outcome_of_status(status: int) -> str:

@@ -7,6 +7,7 @@ import logging
 from celery import shared_task
 
 from ledger.services.idempotency import idempotency_purge_expired
+from ledger.services.provider_calls import provider_calls_purge
 
 logger = logging.getLogger("ledger.tasks")
 
@@ -16,4 +17,12 @@ def purge_idempotency_records() -> int:
     """Delete idempotency records past their expiry (kept at least 24 h)."""
     deleted = idempotency_purge_expired()
     logger.info("purged expired idempotency records", extra={"deleted": deleted})
+    return deleted
+
+
+@shared_task(name="ledger.purge_provider_calls")
+def purge_provider_calls() -> int:
+    """Delete provider call records older than the retention (PROVIDER_CALL_RETENTION_DAYS)."""
+    deleted = provider_calls_purge()
+    logger.info("purged old provider call records", extra={"deleted": deleted})
     return deleted

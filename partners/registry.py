@@ -7,21 +7,28 @@ Concrete connectors register themselves where they are defined::
         def __init__(self, settings: ConnectorSettings) -> None: ...
 
 and each app imports its ``providers`` modules in ``AppConfig.ready()`` so the registry is
-complete once Django is set up. Nothing here imports a concrete provider (STYLE.md §3):
-callers go through ``build_connector(connection)``.
+complete once Django is set up. Nothing here imports a concrete provider (STYLE.md §3).
+
+One lifecycle for every connector: callers open ``connector_session(connection)`` (or
+``connector_session_for(provider_code=…, mode=…)``), which builds the connector, opens the
+provider-call scope (rail, provider, mode) so every call it makes is recorded, and closes the
+connector's HTTP sessions when the block ends, whatever happened inside.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from core.errors import ErrorCode, ServiceUnavailable
 from core.http import Timeouts
+from core.provider_calls import call_scope
 from partners.models import ProviderConnection
+from partners.selectors import provider_connection_for_provider
 
 C = TypeVar("C", bound=type)
 
@@ -127,3 +134,29 @@ def build_connector(connection: ProviderConnection) -> Any:
         raise ConnectorUnavailable(f"The {connection.connector} connection is disabled.")
     cls = get_connector_class(connection.connector)
     return cls(ConnectorSettings.from_connection(connection))
+
+
+def rail_of(cls: type) -> str:
+    """The rail a connector class serves: its interface's ``rail`` attribute, else its app."""
+    return str(getattr(cls, "rail", "") or cls.__module__.split(".", 1)[0])
+
+
+@contextmanager
+def connector_session(connection: ProviderConnection) -> Iterator[Any]:
+    """Build the connection's connector for the block, record its calls, close it afterwards."""
+    connector = build_connector(connection)
+    try:
+        with call_scope(rail=rail_of(type(connector)), provider=connection.partner.code, mode=connection.mode):
+            yield connector
+    finally:
+        close = getattr(connector, "close", None)
+        if callable(close):
+            close()
+
+
+@contextmanager
+def connector_session_for(*, provider_code: str, mode: str) -> Iterator[Any]:
+    """``connector_session`` of the one enabled connection of a provider partner in ``mode``
+    (``NotFound`` when there is none)."""
+    with connector_session(provider_connection_for_provider(provider_code=provider_code, mode=mode)) as connector:
+        yield connector

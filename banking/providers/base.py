@@ -21,6 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import ClassVar
 
 from banking.iban import parse_account
 from banking.iso20022.pain001_checks import BIC_RE
@@ -155,6 +156,8 @@ class StatusMessageRejected(AuthenticationFailed):
 class InterbankConnector(ABC):
     """Sends our transfers to another bank and reads what it says about them."""
 
+    rail: ClassVar[str] = "banking"  # provider call records (core.provider_calls)
+
     @abstractmethod
     def send_transfer(self, order: TransferOrder) -> SubmissionResult:
         """Submit one transfer under ``order.reference``.
@@ -233,6 +236,8 @@ class CreditResult:
 
 class CoreBankingConnector(ABC):
     """Credits our customers' accounts in the core banking system."""
+
+    rail: ClassVar[str] = "banking"  # provider call records (core.provider_calls)
 
     @abstractmethod
     def credit_account(self, order: CreditOrder) -> CreditResult:

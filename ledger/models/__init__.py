@@ -3,6 +3,7 @@
 from ledger.models.accounts import Account, AccountKind, Hold, HoldStatus, LedgerEntry, Posting
 from ledger.models.idempotency import IdempotencyRecord, IdempotencyState
 from ledger.models.outbox import OutboxEvent
+from ledger.models.provider_calls import ProviderCall
 from ledger.models.transactions import INCOMING_KINDS, OUTGOING_KINDS, Kind, Transaction, TransactionEvent
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "LedgerEntry",
     "OutboxEvent",
     "Posting",
+    "ProviderCall",
     "Transaction",
     "TransactionEvent",
 ]

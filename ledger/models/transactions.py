@@ -56,6 +56,10 @@ class Transaction(models.Model):
     failure_code = models.CharField(max_length=64, blank=True, default="")
     failure_message = models.CharField(max_length=500, blank=True, default="")
     needs_review = models.BooleanField(default=False)
+    review_reason = models.CharField(max_length=200, blank=True, default="", help_text="why staff are asked to look")
+    # Set when automatic processing failed unexpectedly on this row: pollers and sweepers leave it
+    # alone (it would fail again) until staff resolve it; ``needs_review`` is set with it.
+    set_aside_at = models.DateTimeField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -6,6 +6,7 @@ from ledger.services.accounts import (
     account_get_or_create_system,
     account_set_overdraft_limit,
 )
+from ledger.services.bulk import NewTransaction, transactions_create_bulk
 from ledger.services.holds import hold_capture, hold_place, hold_release, holds_place_bulk
 from ledger.services.idempotency import (
     Begin,
@@ -16,22 +17,27 @@ from ledger.services.idempotency import (
     idempotency_purge_expired,
 )
 from ledger.services.outbox import outbox_record
+from ledger.services.outcomes import Applied, outcome_apply
 from ledger.services.postings import UnbalancedPosting, accounts_lock, posting_create, posting_reverse
+from ledger.services.provider_calls import calls_about, provider_calls_purge
+from ledger.services.review import item_guard, transaction_flag_for_review, transaction_set_aside
 from ledger.services.transactions import (
     transaction_create,
-    transaction_flag_for_review,
     transaction_payload,
     transaction_transition,
 )
 
 __all__ = [
+    "Applied",
     "Begin",
+    "NewTransaction",
     "UnbalancedPosting",
     "account_fund",
     "account_get_or_create_partner_account",
     "account_get_or_create_system",
     "account_set_overdraft_limit",
     "accounts_lock",
+    "calls_about",
     "hold_capture",
     "hold_place",
     "hold_release",
@@ -41,11 +47,16 @@ __all__ = [
     "idempotency_complete",
     "idempotency_fingerprint",
     "idempotency_purge_expired",
+    "item_guard",
     "outbox_record",
+    "outcome_apply",
     "posting_create",
     "posting_reverse",
+    "provider_calls_purge",
     "transaction_create",
     "transaction_flag_for_review",
     "transaction_payload",
+    "transaction_set_aside",
     "transaction_transition",
+    "transactions_create_bulk",
 ]

@@ -16,7 +16,6 @@ everything posted for the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction as db_transaction
@@ -52,7 +51,7 @@ def transaction_payload(transaction: Transaction) -> dict[str, Any]:
     }
 
 
-def _check_create(
+def check_create(
     *, partner: Partner, mode: str, kind: str, money: Money, fee: Money, hold_account: Account | None
 ) -> None:
     if money.minor <= 0 or fee.minor < 0 or fee.currency != money.currency:
@@ -99,7 +98,7 @@ def transaction_create(
     The funds check runs first, so a refusal costs one statement and writes nothing.
     """
     fee = fee if fee is not None else Money.zero(money.currency)
-    _check_create(partner=partner, mode=mode, kind=kind, money=money, fee=fee, hold_account=hold_account)
+    check_create(partner=partner, mode=mode, kind=kind, money=money, fee=fee, hold_account=hold_account)
     transaction = Transaction(
         partner=partner,
         mode=mode,
@@ -228,16 +227,3 @@ def transaction_transition(
         transaction.status = current  # another writer moved it: judge again from the truth
     states.check(transaction.status, to_status)
     raise IllegalTransition("The transaction kept changing concurrently; try again.")
-
-
-def transaction_flag_for_review(*, transaction_pk: int, only_statuses: Iterable[str] | None = None) -> bool:
-    """Ask staff to look at a transaction (unresolved too long, retries exhausted…).
-
-    A flag, not a status change: no event, no money moves, pollers keep working. With
-    ``only_statuses`` the flag is set only while the transaction is in one of them. Returns
-    whether a row was flagged now.
-    """
-    rows = Transaction.objects.filter(pk=transaction_pk, needs_review=False)
-    if only_statuses is not None:
-        rows = rows.filter(status__in=list(only_statuses))
-    return rows.update(needs_review=True) == 1

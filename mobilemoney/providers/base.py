@@ -258,6 +258,7 @@ class MobileMoneyProvider(ABC):
     they share, such as Orange Money's token, goes through Django's cache).
     """
 
+    rail: ClassVar[str] = "mobile_money"  # provider call records (core.provider_calls)
     provider_name: ClassVar[str] = "provider"
     supports_batch: ClassVar[bool] = False
     supports_checkout_expire: ClassVar[bool] = False

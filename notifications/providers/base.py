@@ -148,6 +148,7 @@ class PushProvider(ABC):
     """A push-notification provider connection (one instance per provider connection)."""
 
     name: ClassVar[str]
+    rail: ClassVar[str] = "push"  # provider call records (core.provider_calls)
 
     @abstractmethod
     def send(self, message: PushMessage, targets: PushTargets, *, dry_run: bool = False) -> list[TargetResult]:

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from core.errors import ErrorCode, ProviderRejected
 from core.money import Money
@@ -178,6 +178,8 @@ class BillPaymentProvider(abc.ABC):
     Implementations are registered with ``partners.registry.register`` and built from a
     ``ConnectorSettings``; they hold no state between calls but an HTTP client.
     """
+
+    rail: ClassVar[str] = "bills"  # provider call records (core.provider_calls)
 
     @abc.abstractmethod
     def list_billers(self) -> list[Biller]:
