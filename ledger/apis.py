@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.pagination import page_body, paginate
+from core.api.pagination import CursorPaginator
 from core.errors import NotFound
 from core.money import format_minor
 from ledger.balances import provider_floats
@@ -53,6 +53,7 @@ class MeApi(PartnerApiView):
 
 
 class TransactionListApi(PartnerApiView):
+    paginator = CursorPaginator(key="public_id")
     required_scopes = [Scope.TRANSACTIONS_READ]
 
     @extend_schema(
@@ -73,8 +74,8 @@ class TransactionListApi(PartnerApiView):
             rows = rows.filter(created_at__gte=filters["created_after"])
         if filters.get("created_before"):
             rows = rows.filter(created_at__lt=filters["created_before"])
-        page, next_cursor = paginate(rows, limit=filters["limit"], cursor=filters.get("cursor"))
-        return Response(page_body([transaction_representation(t) for t in page], next_cursor))
+        page = self.paginator.page(rows, limit=filters["limit"], cursor=filters.get("cursor"))
+        return Response(page.body([transaction_representation(t) for t in page.rows]))
 
 
 class TransactionDetailApi(PartnerApiView):

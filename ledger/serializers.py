@@ -7,6 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.api.pagination import PageQuerySerializer
 from core.money import format_minor
 from ledger.models import Account, Transaction, TransactionEvent
 from ledger.models.transactions import Kind
@@ -59,7 +60,7 @@ def account_representation(account: Account) -> dict[str, Any]:
     }
 
 
-class TransactionListQuerySerializer(serializers.Serializer):
+class TransactionListQuerySerializer(PageQuerySerializer):
     """Filters of ``GET /api/v1/transactions`` (DESIGN.md §5)."""
 
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
@@ -68,8 +69,6 @@ class TransactionListQuerySerializer(serializers.Serializer):
     client_reference = serializers.CharField(max_length=100, required=False)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=25)
-    cursor = serializers.CharField(max_length=200, required=False)
 
 
 # --- OpenAPI documentation of the responses (the views render with the functions above) --------
