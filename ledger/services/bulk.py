@@ -19,7 +19,7 @@ from core.money import Money
 from ledger import states
 from ledger.models import Account, OutboxEvent, Transaction, TransactionEvent
 from ledger.services.holds import holds_place_bulk
-from ledger.services.transactions import check_create, transaction_payload
+from ledger.services.transactions import check_create, transaction_observed, transaction_payload
 from partners.models import Partner
 
 INSERT_BATCH_SIZE = 1000
@@ -94,5 +94,11 @@ def transactions_create_bulk(
                 for t in transactions
             ),
             batch_size=INSERT_BATCH_SIZE,
+        )
+        first = transactions[0]
+        db_transaction.on_commit(
+            lambda: transaction_observed(
+                first, from_status="", to_status=first.status, cause=cause, count=len(transactions)
+            )
         )
     return transactions

@@ -16,12 +16,15 @@ everything posted for the transaction.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from core.errors import IllegalTransition
+from core.logging import bound_context
+from core.metrics import transactions_total
 from core.money import Money
 from ledger import states
 from ledger.models import INCOMING_KINDS, Account, Hold, Transaction, TransactionEvent
@@ -29,6 +32,8 @@ from ledger.services.holds import hold_reserve
 from ledger.services.outbox import outbox_record
 from ledger.services.settlement import transaction_settle
 from partners.models import Partner
+
+logger = logging.getLogger("ledger.transactions")
 
 MAX_RACE_RETRIES = 3
 
@@ -149,6 +154,26 @@ def _record(
         mode=transaction.mode,
         payload=transaction_payload(transaction),
     )
+    to_status = transaction.status  # as of this change: the object may move on before the commit
+    db_transaction.on_commit(
+        lambda: transaction_observed(transaction, from_status=from_status, to_status=to_status, cause=cause)
+    )
+
+
+def transaction_observed(
+    transaction: Transaction, *, from_status: str, to_status: str, cause: str, count: int = 1
+) -> None:
+    """After commit: count the state change (``addon_transactions_total``) and log it with the
+    transaction's public id, so every worker, poller and callback line about it can be found."""
+    transactions_total.labels(transaction.kind, transaction.provider, to_status).inc(count)
+    with bound_context(transaction=transaction.public_id if count == 1 else None):
+        logger.info(
+            "transaction %s: %s -> %s (%s)",
+            transaction.public_id if count == 1 else f"{count} transactions",
+            from_status or "new",
+            to_status,
+            cause,
+        )
 
 
 def _changes(
