@@ -25,8 +25,15 @@ class QuoteInput(serializers.Serializer):
     currency = serializers.CharField(max_length=3, required=False, default="XOF")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("bill_id" in attrs) == ("amount" in attrs):
-            raise serializers.ValidationError({"bill_id": "send exactly one of bill_id and amount"})
+        # Say what is wrong: the biller's kind is checked by the service (bill → bill_id, prepaid → amount).
+        if "bill_id" in attrs and "amount" in attrs:
+            raise serializers.ValidationError(
+                {"amount": "send bill_id (a bill biller, from the lookup) or amount (a prepaid biller), not both"}
+            )
+        if "bill_id" not in attrs and "amount" not in attrs:
+            raise serializers.ValidationError(
+                {"bill_id": "required: the bill_id of an open bill (from the lookup), or amount for a prepaid biller"}
+            )
         return attrs
 
 
