@@ -6,7 +6,7 @@ import time
 
 from django.db.models import Q
 
-from ledger.states import Status
+from ledger.states import FINAL, Status
 from partners.models import Partner
 from payments.models import BillPayment
 
@@ -21,7 +21,7 @@ def bill_payment_get(*, partner: Partner, mode: str, payment_id: str) -> BillPay
     )
 
 
-SETTLED = frozenset({Status.SUCCEEDED, Status.FAILED, Status.REVERSED, Status.CANCELLED, Status.EXPIRED})
+SETTLED = frozenset({*FINAL, Status.SUCCEEDED})
 WAIT_INTERVAL_SECONDS = 0.2
 
 

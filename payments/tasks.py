@@ -1,5 +1,6 @@
 """Celery tasks of the bills rail (routed to the ``payments`` queue by name). Each takes ids,
-calls one service and decides about retries; each is safe to run twice."""
+calls one service and decides about retries; each is safe to run twice. Delays and attempts are
+the rail's policy (``core.policy``, read by the services)."""
 
 from __future__ import annotations
 
@@ -7,36 +8,38 @@ from typing import Any
 
 from celery import shared_task
 
+from core.tasks import enqueue
 from payments.services import (
-    Outcome,
+    Step,
     bill_payment_execute,
-    bill_payment_flag_for_review,
-    bill_payment_resolve,
+    bill_payment_retry_delay,
     bill_payments_due_for_poll,
+    bill_payments_resolve,
     bill_payments_stuck_pending,
 )
 
-MAX_PAY_RETRIES = 5
-RETRY_BASE_SECONDS = 2
+# Status queries per task: the poller's chunks are resolved in parallel by the workers.
+RESOLVE_CHUNK = 20
 
 
-@shared_task(bind=True, name="payments.bill_payment_execute", max_retries=MAX_PAY_RETRIES)
+@shared_task(bind=True, name="payments.bill_payment_execute", max_retries=None)
 def bill_payment_execute_task(self: Any, bill_payment_id: int, is_retry: bool = False) -> str:
-    """Pay at the provider. When nothing happened there (unavailable), retry with backoff and the
-    same reference; when retries run out, flag for review (the poller keeps at it)."""
-    outcome = bill_payment_execute(bill_payment_id=bill_payment_id, is_retry=is_retry)
-    if outcome is Outcome.RETRY:
-        if self.request.retries >= MAX_PAY_RETRIES:
-            bill_payment_flag_for_review(bill_payment_id=bill_payment_id)
-            return "needs_review"
-        countdown = RETRY_BASE_SECONDS * 2**self.request.retries
-        raise self.retry(args=(bill_payment_id,), kwargs={"is_retry": True}, countdown=countdown)
-    return outcome.value
+    """Pay at the provider. When nothing happened there (unavailable), retry after the policy's
+    delay with the same reference; once its attempts ran out, staff are asked to look (the
+    poller keeps at it). The policy bounds the retries, hence ``max_retries=None``."""
+    step = bill_payment_execute(bill_payment_id=bill_payment_id, is_retry=is_retry)
+    if step is not Step.RETRY:
+        return step.value
+    countdown = bill_payment_retry_delay(bill_payment_id=bill_payment_id, attempts=self.request.retries + 1)
+    if countdown is None:
+        return "needs_review"
+    raise self.retry(args=(bill_payment_id,), kwargs={"is_retry": True}, countdown=countdown)
 
 
-@shared_task(name="payments.bill_payment_resolve")
-def bill_payment_resolve_task(bill_payment_id: int) -> str:
-    return bill_payment_resolve(bill_payment_id=bill_payment_id).value
+@shared_task(name="payments.bill_payments_resolve")
+def bill_payments_resolve_task(bill_payment_ids: list[int]) -> dict[str, int]:
+    """One chunk of the poller: ask the provider about each payment; a bad one is set aside."""
+    return bill_payments_resolve(bill_payment_ids=bill_payment_ids)
 
 
 @shared_task(name="payments.poll_bill_payments")
@@ -44,9 +47,9 @@ def poll_bill_payments_task() -> int:
     """Beat: ask the provider about every unknown (or stale processing) payment that is due, and
     re-enqueue accepted payments whose execution message was lost. Returns how many were sent."""
     due = bill_payments_due_for_poll()
-    for bill_payment_id in due:
-        bill_payment_resolve_task.delay(bill_payment_id)
+    for start in range(0, len(due), RESOLVE_CHUNK):
+        enqueue("payments.bill_payments_resolve", due[start : start + RESOLVE_CHUNK])
     stuck = bill_payments_stuck_pending()
     for bill_payment_id in stuck:
-        bill_payment_execute_task.delay(bill_payment_id)
+        enqueue("payments.bill_payment_execute", bill_payment_id)
     return len(due) + len(stuck)

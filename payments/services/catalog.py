@@ -3,6 +3,8 @@ lookups, and the translation of provider errors into partner-facing errors (DESI
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, NoReturn
 
@@ -22,7 +24,7 @@ from core.errors import (
     ValidationFailed,
 )
 from core.money import Money
-from partners.registry import build_connector
+from partners.registry import connector_session
 from partners.selectors import provider_connection_for_provider
 from payments.providers.base import Biller, BillerCategory, BillerKind, BillPaymentProvider, Lookup, Offer
 
@@ -30,16 +32,18 @@ PROVIDER = "niirpay"
 BILLERS_CACHE_SECONDS = 300  # the catalogue changes rarely; availability is re-checked at lookup and pay
 
 
-def connector_for(mode: str) -> BillPaymentProvider:
-    """The bill-payment connector of ``mode`` (test mode reaches the sandbox only)."""
+@contextmanager
+def bills_connector(mode: str) -> Iterator[BillPaymentProvider]:
+    """The bill-payment connector of ``mode`` for the block (test mode reaches the sandbox only),
+    built, recorded and closed by the registry's one lifecycle (``partners.registry``)."""
     try:
         connection = provider_connection_for_provider(provider_code=PROVIDER, mode=mode)
     except NotFound as exc:
         raise ServiceUnavailable(
             "Bill payments are not configured for this mode.", code=ErrorCode.PROVIDER_NOT_CONFIGURED
         ) from exc
-    connector: BillPaymentProvider = build_connector(connection)
-    return connector
+    with connector_session(connection) as connector:
+        yield connector
 
 
 def _biller_to_cache(biller: Biller) -> dict[str, Any]:
@@ -63,7 +67,8 @@ def biller_list(*, mode: str) -> list[Biller]:
     if cached is not None:
         return [_biller_from_cache(item) for item in cached]
     try:
-        billers = connector_for(mode).list_billers()
+        with bills_connector(mode) as connector:
+            billers = connector.list_billers()
     except ProviderError as exc:
         raise_partner_error(exc)
     cache.set(_cache_key(mode), [_biller_to_cache(biller) for biller in billers], BILLERS_CACHE_SECONDS)
@@ -99,7 +104,8 @@ def customer_lookup(*, mode: str, biller_code: str, customer_reference: str) -> 
     biller = biller_get(mode=mode, code=biller_code)
     biller_check(biller=biller, customer_reference=customer_reference)
     try:
-        return connector_for(mode).lookup(biller_code=biller.code, customer_reference=customer_reference)
+        with bills_connector(mode) as connector:
+            return connector.lookup(biller_code=biller.code, customer_reference=customer_reference)
     except ProviderError as exc:
         raise_partner_error(exc)
 
@@ -141,4 +147,5 @@ _REJECTION_MESSAGES: dict[ErrorCode, str] = {
 
 def provider_float(mode: str) -> Money:
     """Our prepaid float at the provider in ``mode`` (shown in GET /api/v1/balances)."""
-    return connector_for(mode).balance()
+    with bills_connector(mode) as connector:
+        return connector.balance()

@@ -18,11 +18,12 @@ from core.errors import (
     ProviderError,
 )
 from core.money import Money
+from core.tasks import enqueue_on_commit
 from ledger.models import Kind
 from ledger.services import account_get_or_create_partner_account, transaction_create
 from partners.models import Partner
 from payments.models import BillPayment, Quote
-from payments.services.catalog import PROVIDER, biller_get, connector_for, raise_partner_error
+from payments.services.catalog import PROVIDER, biller_get, bills_connector, raise_partner_error
 from payments.services.quotes import amount_check
 
 # A claimed payment still ``processing`` this long after its claim is looked at by the poller
@@ -59,7 +60,8 @@ def _bill_still_open(*, mode: str, quote: Quote) -> None:
     """Ask the provider (outside any DB transaction) whether the biller answers and the quoted
     bill is still owed: 503 ``biller_unavailable`` or 422 ``bill_already_paid`` before any hold."""
     try:
-        lookup = connector_for(mode).lookup(biller_code=quote.biller_code, customer_reference=quote.customer_reference)
+        with bills_connector(mode) as connector:
+            lookup = connector.lookup(biller_code=quote.biller_code, customer_reference=quote.customer_reference)
     except ProviderError as exc:
         raise_partner_error(exc)
     if quote.bill_id and quote.bill_id not in {bill.bill_id for bill in lookup.bills}:
@@ -116,11 +118,8 @@ def bill_payment_create(*, partner: Partner, mode: str, quote_id: str, client_re
     ``quote_expired`` / ``amount_out_of_range`` / ``bill_already_paid`` / ``insufficient_funds``,
     503 ``biller_unavailable``.
     """
-    from payments.tasks import bill_payment_execute_task  # tasks import the services: break the cycle
-
     quote = _quote_checked(partner=partner, mode=mode, quote_id=quote_id)
     _bill_still_open(mode=mode, quote=quote)
     payment = _accept(partner=partner, mode=mode, quote=quote, client_reference=client_reference)
-    payment_pk = payment.pk
-    db_transaction.on_commit(lambda: bill_payment_execute_task.delay(payment_pk))
+    enqueue_on_commit("payments.bill_payment_execute", payment.pk)  # by name: services never import tasks
     return payment

@@ -11,7 +11,7 @@ from payments.services.catalog import (
     PROVIDER,
     biller_check,
     biller_get,
-    connector_for,
+    bills_connector,
     raise_partner_error,
 )
 
@@ -68,9 +68,10 @@ def quote_create(
     biller_check(biller=biller, customer_reference=customer_reference)
     _check_request(biller=biller, bill_id=bill_id, amount=amount)
     try:
-        priced = connector_for(mode).quote(
-            biller_code=biller.code, customer_reference=customer_reference, bill_id=bill_id, amount=amount
-        )
+        with bills_connector(mode) as connector:
+            priced = connector.quote(
+                biller_code=biller.code, customer_reference=customer_reference, bill_id=bill_id, amount=amount
+            )
     except ProviderError as exc:
         raise_partner_error(exc)
     return Quote.objects.create(

@@ -27,7 +27,7 @@ from partners.models import Mode, Partner
 from partners.services import partner_create
 from payments.demo import niirpay_sandbox_connect
 from payments.models import BillPayment, Quote
-from payments.services import Outcome, bill_payment_execute, bill_payment_resolve
+from payments.services import Step, bill_payment_execute, bill_payment_resolve
 from sandbox.niirpay.accounts import register_account
 from sandbox.services import effects_count
 
@@ -131,7 +131,7 @@ def paid(reference: str) -> int:
     return effects_count(provider="niirpay", reference=reference, effect="bill_payment")
 
 
-def execute(payment_id: str) -> Outcome:
+def execute(payment_id: str) -> Step:
     return bill_payment_execute(bill_payment_id=BillPayment.objects.get(public_id=payment_id).pk)
 
 
@@ -260,7 +260,7 @@ def test_lookup_quote_pay_succeeds_with_a_receipt(bills: Bills, biller: str) -> 
     assert txn["client_reference"] == "order-1"
     assert bills.money()[:2] == (balance, held + total)  # amount + fee held
 
-    assert execute(accepted["id"]) is Outcome.SUCCEEDED
+    assert execute(accepted["id"]) is Step.SUCCEEDED
 
     payment = bills.get_payment(accepted["id"])
     assert payment["status"] == "succeeded" and payment["transaction"]["status"] == "succeeded"
@@ -427,7 +427,7 @@ def test_refusing_outcomes_fail_and_release_the_hold(bills: Bills, suffix: str, 
     before = bills.money()
     accepted, _ = _accept(bills, "SENELEC", suffix)
 
-    assert execute(accepted["id"]) is Outcome.FAILED
+    assert execute(accepted["id"]) is Step.FAILED
 
     payment = bills.get_payment(accepted["id"])
     assert payment["status"] == "failed" and payment["receipt"] is None
@@ -444,13 +444,13 @@ def test_9902_the_lost_answer_is_resolved_by_a_status_query(bills: Bills) -> Non
     accepted, total = _accept(bills, "WOYOFAL", "9902")
     reference = accepted["transaction"]["id"]
 
-    assert execute(accepted["id"]) is Outcome.UNKNOWN
+    assert execute(accepted["id"]) is Step.UNKNOWN
     assert bills.get_payment(accepted["id"])["status"] == "unknown"
     assert bills.money()[:2] == (balance, held + total)  # still held: never failed by guess
     assert paid(reference) == 1 and bills.status_queries == []
 
     assert bill_payment_resolve(bill_payment_id=BillPayment.objects.get(public_id=accepted["id"]).pk) is (
-        Outcome.SUCCEEDED
+        Step.SUCCEEDED
     )
 
     assert bills.status_queries == [reference]
@@ -468,11 +468,11 @@ def test_9903_a_5xx_then_the_same_reference_pays_once(bills: Bills) -> None:
     accepted, total = _accept(bills, "SENELEC", "9903")
     reference = accepted["transaction"]["id"]
 
-    assert execute(accepted["id"]) is Outcome.UNKNOWN  # a 5xx to a payment: maybe paid, maybe not
+    assert execute(accepted["id"]) is Step.UNKNOWN  # a 5xx to a payment: maybe paid, maybe not
     assert paid(reference) == 0
 
     assert bill_payment_resolve(bill_payment_id=BillPayment.objects.get(public_id=accepted["id"]).pk) is (
-        Outcome.SUCCEEDED
+        Step.SUCCEEDED
     )
 
     assert bills.status_queries == [reference]  # asked first: nothing recorded, so sent again
@@ -485,8 +485,8 @@ def test_9905_succeeds_once(bills: Bills) -> None:
     balance, held, _ = bills.money()
     accepted, total = _accept(bills, "CANALPLUS", "9905")
 
-    assert execute(accepted["id"]) is Outcome.SUCCEEDED
-    assert execute(accepted["id"]) is Outcome.SKIPPED  # a duplicate delivery does nothing
+    assert execute(accepted["id"]) is Step.SUCCEEDED
+    assert execute(accepted["id"]) is Step.SKIPPED  # a duplicate delivery does nothing
 
     assert paid(accepted["transaction"]["id"]) == 1
     assert bills.money()[:2] == (balance - total, held)

@@ -17,7 +17,7 @@ from partners.services import provider_connection_upsert
 from payments.demo import seed_bills
 from payments.models import BillPayment
 from payments.services import (
-    Outcome,
+    Step,
     bill_payment_execute,
     bill_payment_resolve,
     bill_payments_due_for_poll,
@@ -67,7 +67,7 @@ def test_an_unreachable_provider_is_retried_then_flagged_and_the_poller_pays_onc
     assert bills.money() == (balance, held, entries) and paid(txn.public_id) == 0
 
     _point_niirpay_at(bills.sandbox_url + "niirpay/")
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SUCCEEDED
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.SUCCEEDED
 
     assert paid(txn.public_id) == 1  # the same reference, paid once
     assert _txn(payment).status == "succeeded"
@@ -76,12 +76,12 @@ def test_an_unreachable_provider_is_retried_then_flagged_and_the_poller_pays_onc
 
 def test_an_unknown_payment_past_the_age_limit_is_flagged_and_never_failed(bills: Bills) -> None:
     payment = _accepted(bills, "SENELEC", "012345679902", None)
-    assert bill_payment_execute(bill_payment_id=payment.pk) is Outcome.UNKNOWN
+    assert bill_payment_execute(bill_payment_id=payment.pk) is Step.UNKNOWN
     Transaction.objects.filter(pk=payment.transaction_id).update(created_at=timezone.now() - timedelta(hours=2))
     _point_niirpay_at(f"http://127.0.0.1:{free_port()}/")
     held_before = bills.money()[1]
 
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.UNKNOWN
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.UNKNOWN
 
     txn = _txn(payment)
     assert (txn.status, txn.needs_review) == ("unknown", True)
@@ -90,7 +90,7 @@ def test_an_unknown_payment_past_the_age_limit_is_flagged_and_never_failed(bills
     assert next_poll_at is not None and next_poll_at > timezone.now()  # asked again later, with backoff
 
     _point_niirpay_at(bills.sandbox_url + "niirpay/")
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SUCCEEDED
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.SUCCEEDED
     assert _txn(payment).status == "succeeded" and paid(txn.public_id) == 1
 
 
@@ -98,8 +98,8 @@ def test_a_biller_down_after_acceptance_is_retried_with_backoff_never_failed(bil
     payment = _accepted(bills, "WOYOFAL", "14212345678", "5000")
     bills.knobs(unavailable_billers=("WOYOFAL",))
 
-    assert bill_payment_execute(bill_payment_id=payment.pk) is Outcome.RETRY
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.RETRY  # not found → sent again → down
+    assert bill_payment_execute(bill_payment_id=payment.pk) is Step.RETRY
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.RETRY  # not found → sent again → down
 
     txn = _txn(payment)
     assert txn.status == "processing" and paid(txn.public_id) == 0
@@ -108,7 +108,7 @@ def test_a_biller_down_after_acceptance_is_retried_with_backoff_never_failed(bil
     assert polled.next_poll_at is not None and polled.next_poll_at > timezone.now()
 
     bills.knobs()
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SUCCEEDED
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.SUCCEEDED
     assert paid(txn.public_id) == 1
 
 
@@ -128,21 +128,21 @@ def test_the_poller_picks_due_payments_once(bills: Bills) -> None:
 
     BillPayment.objects.filter(pk__in=[unknown.pk, lost_message.pk]).update(next_poll_at=timezone.now())
     assert poll_bill_payments_task() == 2
-    assert bill_payment_execute(bill_payment_id=lost_message.pk) is Outcome.SUCCEEDED  # what the task runs
+    assert bill_payment_execute(bill_payment_id=lost_message.pk) is Step.SUCCEEDED  # what the task runs
     assert paid(lost_message.transaction.public_id) == 1
 
 
 def test_a_worker_lost_after_its_claim_is_recovered_by_the_poller(bills: Bills) -> None:
     payment = _accepted(bills, "SENEAU", "1234567890", None)
     transaction_transition(transaction=payment.transaction, to_status="processing", cause="worker")  # then died
-    assert bill_payment_execute(bill_payment_id=payment.pk) is Outcome.SKIPPED  # redelivery: already claimed
+    assert bill_payment_execute(bill_payment_id=payment.pk) is Step.SKIPPED  # redelivery: already claimed
     BillPayment.objects.filter(pk=payment.pk).update(next_poll_at=timezone.now())
 
     assert poll_bill_payments_task() == 1
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SUCCEEDED
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.SUCCEEDED
 
     assert _txn(payment).status == "succeeded" and paid(payment.transaction.public_id) == 1
-    assert bill_payment_resolve(bill_payment_id=payment.pk) is Outcome.SKIPPED  # final: nothing more
+    assert bill_payment_resolve(bill_payment_id=payment.pk) is Step.SKIPPED  # final: nothing more
 
 
 def test_the_demo_seeder_is_idempotent(live_server: Any) -> None:
