@@ -285,6 +285,11 @@ EXECUTION_POLICIES = {
     "push": _policy("PUSH", first="5", maximum="600", attempts="5", review="86400"),
     "webhooks": _policy("WEBHOOK", first="30", maximum="3600", attempts="30", review="86400"),
 }
+MOBILEMONEY_BULK_LEASE_SECONDS = env.number(
+    "MOBILEMONEY_BULK_LEASE_SECONDS",
+    "20",
+    description="bulk cash-ins: how long a worker holds a chunk before the sweeper may re-drive it (s)",
+)
 SANDBOX_POLL_FIRST_SECONDS = env.number(
     "SANDBOX_POLL_FIRST_SECONDS", "2", description="test mode: first status query at most this late (s)"
 )
@@ -376,7 +381,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.GatewayAutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
@@ -388,6 +393,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.problem_responses",
+    ],
     # The schema's completeness is a test of its own (tests/core/test_openapi.py); the deploy
     # check stays about security.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,

@@ -125,4 +125,5 @@ def idempotent(method: ViewMethod) -> ViewMethod:
             return replay_response(begin.record)
         return _run(view, method, request, begin.record, args, kwargs)
 
+    wrapper.requires_idempotency_key = True  # type: ignore[attr-defined]  # read by core/api/schema.py
     return cast(ViewMethod, wrapper)
