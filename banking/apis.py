@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -13,7 +10,6 @@ from rest_framework.response import Response
 
 from banking import selectors
 from banking.openapi import (
-    BATCH_PAGE_PARAMETERS,
     IDEMPOTENCY_KEY,
     STATUS_REPORT_RESPONSE,
     BankTransferSerializer,
@@ -22,41 +18,19 @@ from banking.openapi import (
     TransferBatchSerializer,
 )
 from banking.serializers import (
+    BatchItemsQuerySerializer,
     TransferCreateInput,
     batch_representation,
     item_representation,
     transfer_representation,
-    transfer_request_from,
 )
 from banking.services import batch_receive, transfer_create
-from core.errors import FieldError, NotFound, ValidationFailed
+from core.api.pagination import CursorPaginator
+from core.errors import NotFound
 from ledger.idempotency import idempotent
 from partners.api_base import PartnerApiView
 
 SCOPE = "banking.transfers"
-DEFAULT_PAGE = 50
-MAX_PAGE = 100
-
-
-def _encode_cursor(position: int) -> str:
-    return base64.urlsafe_b64encode(f"p{position}".encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("p"):
-            raise ValueError(text)
-        return int(text[1:])
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed("Invalid cursor.", errors=[FieldError("cursor", "not a cursor of this list")]) from None
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", str(DEFAULT_PAGE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed("Invalid limit.", errors=[FieldError("limit", f"an integer from 1 to {MAX_PAGE}")])
-    return int(raw)
 
 
 class TransferBatchCreateApi(PartnerApiView):
@@ -81,13 +55,15 @@ class TransferBatchCreateApi(PartnerApiView):
 
 
 class TransferBatchDetailApi(PartnerApiView):
-    """``GET /banking/transfer-batches/{id}``: progress and a page of items (``?limit=&cursor=&status=``)."""
+    """``GET /banking/transfer-batches/{id}``: progress and a page of items (``?limit=&cursor=&status=``),
+    in message order, paged by the one paginator of the API (core/api/pagination.py)."""
 
     required_scopes = [SCOPE]
+    paginator = CursorPaginator(key="position", descending=False)
 
     @extend_schema(
         operation_id="banking_transfer_batch_retrieve",
-        parameters=BATCH_PAGE_PARAMETERS,
+        parameters=[BatchItemsQuerySerializer],
         responses={200: TransferBatchDetailSerializer},
         tags=["banking"],
     )
@@ -95,18 +71,17 @@ class TransferBatchDetailApi(PartnerApiView):
         batch = selectors.batch_get(partner=self.partner, mode=self.mode, public_id=batch_id)
         if batch is None:
             raise NotFound("No such transfer batch.")
-        limit = _limit(request)
+        query = BatchItemsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
         items = selectors.batch_items(batch=batch)
-        cursor = request.query_params.get("cursor")
-        if cursor:
-            items = items.filter(position__gt=_decode_cursor(cursor))
-        status = request.query_params.get("status")
-        if status:
-            items = items.filter(transaction__status=status)
-        page = list(items[: limit + 1])
+        if filters.get("status"):
+            items = items.filter(transaction__status=filters["status"])
+        page = self.paginator.page(items, limit=filters["limit"], cursor=filters.get("cursor"))
         body = batch_representation(batch, selectors.batch_progress(batch=batch))
-        body["items"] = [item_representation(item) for item in page[:limit]]
-        body["next_cursor"] = _encode_cursor(page[limit - 1].position) if len(page) > limit else None
+        body["items"] = [item_representation(item) for item in page.rows]
+        body["has_more"] = page.next_cursor is not None
+        body["next_cursor"] = page.next_cursor
         return Response(body)
 
 
@@ -141,8 +116,9 @@ class TransferCreateApi(PartnerApiView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        transfer_request = transfer_request_from(request.data)
-        txn = transfer_create(partner=self.partner, mode=self.mode, request=transfer_request)
+        serializer = TransferCreateInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        txn = transfer_create(partner=self.partner, mode=self.mode, request=serializer.to_request())
         transfer = selectors.transfer_get(partner=self.partner, mode=self.mode, public_id=txn.public_id)
         assert transfer is not None
         return Response(transfer_representation(transfer), status=202)

@@ -14,11 +14,6 @@ from ledger.states import Status
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
 )
-BATCH_PAGE_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="items per page, 1 to 100 (default 50)"),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the previous page"),
-    OpenApiParameter("status", OpenApiTypes.STR, enum=Status.values, description="only items in this status"),
-]
 STATUS_REPORT_RESPONSE = OpenApiResponse(
     response=OpenApiTypes.STR, description="the batch's pain.002.001.10 customer payment status report (XML)"
 )
@@ -96,8 +91,9 @@ class TransferBatchItemSerializer(serializers.Serializer):
 
 
 class TransferBatchDetailSerializer(TransferBatchSerializer):
-    items = TransferBatchItemSerializer(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
+    items = TransferBatchItemSerializer(many=True, help_text="one page of the items, in message order")
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True, help_text="pass as ?cursor= for the next page of items")
 
 
 class BankTransferSerializer(serializers.Serializer):

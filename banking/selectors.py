@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -17,16 +18,21 @@ from banking.iso20022 import (
 )
 from banking.models import BankTransfer, TransferBatch, TransferBatchItem
 from core.ids import ulid
+from ledger.states import Status
 from partners.models import Partner
 
 # How far each ledger status has gone, in pain.002 words.
-ITEM_STATUS = {
-    "pending": TransactionStatus.ACCEPTED,
-    "processing": TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
-    "unknown": TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
-    "succeeded": TransactionStatus.ACCEPTED_SETTLEMENT_COMPLETED,
-    "failed": TransactionStatus.REJECTED,
+ITEM_STATUS: dict[str, TransactionStatus] = {
+    Status.PENDING: TransactionStatus.ACCEPTED,
+    Status.PROCESSING: TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
+    Status.UNKNOWN: TransactionStatus.ACCEPTED_SETTLEMENT_IN_PROCESS,
+    Status.SUCCEEDED: TransactionStatus.ACCEPTED_SETTLEMENT_COMPLETED,
+    Status.FAILED: TransactionStatus.REJECTED,
 }
+IN_FLIGHT = (Status.PROCESSING, Status.UNKNOWN)
+# A processing row untouched this long has lost its worker (a crash between claim and answer):
+# the poller takes it over. Not a backoff: rows waiting for an answer carry ``next_poll_at``.
+STALE_PROCESSING = timedelta(seconds=30)
 
 
 def batch_get(*, partner: Partner, mode: str, public_id: str) -> TransferBatch | None:
@@ -48,14 +54,14 @@ class BatchProgress:
 
 
 def batch_progress(*, batch: TransferBatch) -> BatchProgress:
-    done = Q(transaction__status__in=("succeeded", "failed"))
+    succeeded, failed = Q(transaction__status=Status.SUCCEEDED), Q(transaction__status=Status.FAILED)
     counts = TransferBatchItem.objects.filter(batch=batch).aggregate(
         total=Count("pk"),
-        open=Count("pk", filter=~done),
-        succeeded=Count("pk", filter=Q(transaction__status="succeeded")),
-        failed=Count("pk", filter=Q(transaction__status="failed")),
-        credited=Sum("transaction__amount_minor", filter=Q(transaction__status="succeeded"), default=0),
-        rejected=Sum("transaction__amount_minor", filter=Q(transaction__status="failed"), default=0),
+        open=Count("pk", filter=~(succeeded | failed)),
+        succeeded=Count("pk", filter=succeeded),
+        failed=Count("pk", filter=failed),
+        credited=Sum("transaction__amount_minor", filter=succeeded, default=0),
+        rejected=Sum("transaction__amount_minor", filter=failed, default=0),
     )
     return BatchProgress(
         total=counts["total"],
@@ -117,4 +123,34 @@ def transfer_get(*, partner: Partner, mode: str, public_id: str) -> BankTransfer
         BankTransfer.objects.select_related("transaction")
         .filter(transaction__partner=partner, transaction__mode=mode, transaction__public_id=public_id)
         .first()
+    )
+
+
+def _due(now: datetime) -> Q:
+    """In flight, not set aside, and either unknown, waiting for its (elapsed) next status query,
+    or processing with no sign of life for ``STALE_PROCESSING``."""
+    stale = Q(transaction__status=Status.PROCESSING, transaction__updated_at__lt=now - STALE_PROCESSING)
+    waiting = Q(transaction__status=Status.UNKNOWN) | stale | Q(next_poll_at__isnull=False)
+    return (
+        Q(transaction__status__in=IN_FLIGHT, transaction__set_aside_at__isnull=True)
+        & waiting
+        & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+    )
+
+
+def credits_due(*, now: datetime) -> QuerySet[TransferBatchItem]:
+    """Batch items whose credit the poller should ask the core about now (oldest due first)."""
+    return (
+        TransferBatchItem.objects.select_related("transaction", "transaction__partner")
+        .filter(_due(now))
+        .order_by("next_poll_at", "pk")
+    )
+
+
+def transfers_due(*, now: datetime) -> QuerySet[BankTransfer]:
+    """Transfers out the poller should ask the partner bank about now (oldest due first)."""
+    return (
+        BankTransfer.objects.select_related("transaction", "transaction__partner")
+        .filter(_due(now))
+        .order_by("next_poll_at", "pk")
     )

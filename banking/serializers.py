@@ -11,56 +11,82 @@ from banking.iso20022.pain001_checks import BIC_RE
 from banking.models import BankTransfer, TransferBatch, TransferBatchItem
 from banking.selectors import BatchProgress
 from banking.services.transfers import TransferRequest
-from core.api.errors import flatten_validation_errors
-from core.errors import FieldError, ValidationFailed
+from core.api.pagination import PageQuerySerializer
 from core.money import Money, MoneyError, format_minor
 from ledger.serializers import transaction_representation
+from ledger.states import Status
 
 END_TO_END_RE = r"^[A-Za-z0-9/\-?:().,'+ ]{1,35}$"  # ISO Max35Text, restricted to the SWIFT set
+# The Latin character set of ISO 20022 messages between banks (the SWIFT/EPC basic set): free text
+# goes out only in the form the pacs.008 accepts (STYLE.md §37), so it is checked here, not in the
+# worker — a control character would make the message unwritable after the money was held.
+LATIN_TEXT_RE = r"^[A-Za-z0-9/\-?:().,'+ ]*$"
+LATIN_TEXT_MESSAGE = "only letters without accents, digits, spaces and / - ? : ( ) . , ' + (ISO 20022 Latin set)"
+WAEMU_CURRENCY = "XOF"
 
 
 class TransferCreateInput(serializers.Serializer):
+    """The body of ``POST /banking/transfers``; ``to_request()`` once valid."""
+
     beneficiary_name = serializers.CharField(max_length=140)
-    iban = serializers.CharField(max_length=42)
+    iban = serializers.CharField(max_length=42, help_text="the beneficiary's IBAN or RIB (WAEMU)")
     bic = serializers.CharField(max_length=11)
-    amount = serializers.CharField(max_length=24, trim_whitespace=False)
+    amount = serializers.CharField(max_length=24, trim_whitespace=False, help_text='decimal string, e.g. "250000"')
     currency = serializers.CharField(max_length=3)
-    remittance_information = serializers.CharField(max_length=140, required=False, allow_blank=True, default="")
+    remittance_information = serializers.RegexField(
+        LATIN_TEXT_RE,
+        max_length=140,
+        required=False,
+        allow_blank=True,
+        default="",
+        error_messages={"invalid": LATIN_TEXT_MESSAGE},
+    )
     end_to_end_id = serializers.RegexField(END_TO_END_RE, max_length=35)
 
+    def validate_beneficiary_name(self, value: str) -> str:
+        if not value.isprintable():
+            raise serializers.ValidationError("must not contain control characters")
+        return value.strip()
 
-def transfer_request_from(data: Any) -> TransferRequest:
-    """A ``TransferRequest`` or ``ValidationFailed`` listing every field in error."""
-    serializer = TransferCreateInput(data=data)
-    if not serializer.is_valid():
-        raise ValidationFailed("The transfer is not valid.", errors=flatten_validation_errors(serializer.errors))
-    values = serializer.validated_data
-    errors: list[FieldError] = []
-    account = amount = None
-    try:
-        account = parse_account(values["iban"])
-    except AccountNumberError as exc:
-        errors.append(FieldError("iban", exc.detail))
-    bic = values["bic"].strip().upper()
-    if not BIC_RE.match(bic):
-        errors.append(FieldError("bic", "must be a BIC of 8 or 11 characters"))
-    if values["currency"] != "XOF":
-        errors.append(FieldError("currency", "transfers between WAEMU banks are in XOF"))
-    else:
+    def validate_iban(self, value: str) -> str:
         try:
-            amount = Money.parse(values["amount"], "XOF")
+            return parse_account(value).value
+        except AccountNumberError as exc:
+            raise serializers.ValidationError(exc.detail) from None
+
+    def validate_bic(self, value: str) -> str:
+        bic = value.strip().upper()
+        if not BIC_RE.match(bic):
+            raise serializers.ValidationError("must be a BIC of 8 or 11 characters")
+        return bic
+
+    def validate_currency(self, value: str) -> str:
+        if value != WAEMU_CURRENCY:
+            raise serializers.ValidationError("transfers between WAEMU banks are in XOF")
+        return value
+
+    def validate_amount(self, value: str) -> Money:
+        try:
+            return Money.parse(value, WAEMU_CURRENCY)
         except MoneyError as exc:
-            errors.append(FieldError("amount", exc.detail))
-    if errors or account is None or amount is None:
-        raise ValidationFailed("The transfer is not valid.", errors=errors)
-    return TransferRequest(
-        beneficiary_name=values["beneficiary_name"].strip(),
-        iban=account.value,
-        bic=bic,
-        amount=amount,
-        remittance_information=values["remittance_information"],
-        end_to_end_id=values["end_to_end_id"],
-    )
+            raise serializers.ValidationError(exc.detail) from None
+
+    def to_request(self) -> TransferRequest:
+        values = self.validated_data
+        return TransferRequest(
+            beneficiary_name=values["beneficiary_name"],
+            iban=values["iban"],
+            bic=values["bic"],
+            amount=values["amount"],
+            remittance_information=values["remittance_information"],
+            end_to_end_id=values["end_to_end_id"],
+        )
+
+
+class BatchItemsQuerySerializer(PageQuerySerializer):
+    """``?limit=&cursor=&status=`` of the items embedded in ``GET /banking/transfer-batches/{id}``."""
+
+    status = serializers.ChoiceField(choices=Status.choices, required=False, help_text="only items in this status")
 
 
 def transfer_representation(transfer: BankTransfer) -> dict[str, Any]:

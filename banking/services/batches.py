@@ -2,19 +2,18 @@
 
 Accepting is all or nothing: the message is parsed and checked completely (banking.iso20022)
 before anything is written, then the batch, its items and one ``bank_transfer_in`` transaction
-per credit transfer are inserted in bulk in one short DB transaction. Crediting happens after
-commit, in chunks, through the core-banking connector (reference = the transaction's public id,
-so a repeated credit is answered with the first result, never posted twice).
+per credit transfer are created in bulk by the ledger (``transactions_create_bulk``) in one short
+DB transaction. Crediting happens after commit, in chunks (banking/services/credits.py).
 
 Ledger (issue 6): the sending partner bank is the PAYER. Its account is held for every item at
-acceptance (``holds_place_bulk``: one conditional reserve of the batch total — the prefunding
-check, ``InsufficientFunds`` 422 and nothing written — and one hold row per item); a credited
-item captures its hold (partner -amount, core-banking float +amount), a rejected one releases it.
+acceptance (``transactions_create_bulk`` → ``holds_place_bulk``: one conditional reserve of the
+batch total — the prefunding check, ``InsufficientFunds`` 422 and nothing written — and one hold
+row per item); a credited item captures its hold (partner -amount, core-banking float +amount), a
+rejected one releases it.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
@@ -24,33 +23,24 @@ from django.utils import timezone
 
 from banking.iso20022 import MessageTooLarge, Pain001Message, UnsupportedMessage, parse_pain001_json, parse_pain001_xml
 from banking.models import BatchStatus, TransferBatch, TransferBatchItem
-from banking.providers.base import CoreBankingConnector, CreditOrder, CreditResult, CreditState, error_code_for_reason
-from banking.services.common import CORE_BANKING, CORE_BANKING_CODE, REVIEW_AFTER, connector_for, move, next_poll_after
-from core.errors import (
-    Conflict,
-    ErrorCode,
-    NotFound,
-    ProviderOutcomeUnknown,
-    ProviderRejected,
-    ProviderUnavailable,
-    ServiceUnavailable,
-)
+from banking.services.common import CORE_BANKING, CORE_BANKING_CODE
+from core.errors import Conflict, ErrorCode, NotFound, ServiceUnavailable
 from core.money import Money
-from ledger.models import OutboxEvent, Transaction, TransactionEvent
+from core.tasks import enqueue_on_commit
+from ledger.models import Transaction
 from ledger.services import (
+    NewTransaction,
     account_get_or_create_partner_account,
-    holds_place_bulk,
     outbox_record,
-    transaction_flag_for_review,
-    transaction_payload,
+    transactions_create_bulk,
 )
+from ledger.states import Cause, Status
 from partners.models import Partner
 from partners.selectors import provider_connection_for_provider
 
 XML_TYPES = ("application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
 INSERT_BATCH_SIZE = 1000
-UNAVAILABLE_RETRY_DELAYS = (0.5, 1.0)  # a 503 means nothing happened: retry the same reference
 
 
 def _parse(body: bytes, content_type: str) -> Pain001Message:
@@ -105,19 +95,13 @@ def batch_receive(*, partner: Partner, mode: str, body: bytes, content_type: str
     try:
         with db_transaction.atomic():
             batch = _record(partner=partner, mode=mode, message=message)
-            db_transaction.on_commit(lambda: _enqueue_credit(batch.pk))
+            enqueue_on_commit("banking.bulk_credit_batch", batch.pk, 0)
     except IntegrityError:  # the same MsgId committed by a concurrent request
         existing = TransferBatch.objects.filter(partner=partner, mode=mode, msg_id=message.msg_id).first()
         if existing is None:
             raise
         raise _duplicate(existing) from None
     return batch
-
-
-def _enqueue_credit(batch_pk: int) -> None:
-    from banking.tasks import bulk_credit_batch
-
-    bulk_credit_batch.delay(batch_pk, 0)
 
 
 def _record(*, partner: Partner, mode: str, message: Pain001Message) -> TransferBatch:
@@ -132,21 +116,27 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
         ctrl_sum_minor=message.ctrl_sum_minor,
         currency=message.currency,
     )
-    transactions: list[Transaction] = []
-    items: list[TransferBatchItem] = []
-    for position, (payment_info, transfer) in enumerate(message.transactions(), start=1):
-        txn = Transaction(
-            partner=partner,
-            mode=mode,
-            kind=Transaction.Kind.BANK_TRANSFER_IN,
-            provider=CORE_BANKING,
-            amount_minor=transfer.amount.minor,
-            currency=transfer.amount.currency,
-            client_reference=transfer.end_to_end_id,
-            metadata={"batch_id": batch.public_id, "pmt_inf_id": payment_info.pmt_inf_id},
-        )
-        transactions.append(txn)
-        items.append(
+    entries = list(message.transactions())
+    # The ledger writes the transactions, their holds (the prefunding check: all or nothing),
+    # first events and outbox rows in bulk (ledger/services/bulk.py).
+    transactions = transactions_create_bulk(
+        partner=partner,
+        mode=mode,
+        kind=Transaction.Kind.BANK_TRANSFER_IN,
+        provider=CORE_BANKING,
+        items=[
+            NewTransaction(
+                money=transfer.amount,
+                client_reference=transfer.end_to_end_id,
+                metadata={"batch_id": batch.public_id, "pmt_inf_id": payment_info.pmt_inf_id},
+            )
+            for payment_info, transfer in entries
+        ],
+        hold_account=account_get_or_create_partner_account(partner=partner, mode=mode, currency=message.currency),
+        cause=Cause.API,
+    )
+    TransferBatchItem.objects.bulk_create(
+        (
             TransferBatchItem(
                 batch=batch,
                 transaction=txn,
@@ -158,42 +148,14 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
                 creditor_account=transfer.creditor_account.identification,
                 remittance_information=(transfer.remittance_information or "")[:140],
             )
-        )
-    _insert_transactions(transactions)
-    account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=message.currency)
-    holds_place_bulk(account=account, transactions=transactions)  # the prefunding check: all or nothing
-    for item in items:
-        item.transaction_id = item.transaction.pk
-    TransferBatchItem.objects.bulk_create(items, batch_size=INSERT_BATCH_SIZE)
+            for position, ((payment_info, transfer), txn) in enumerate(zip(entries, transactions, strict=True), start=1)
+        ),
+        batch_size=INSERT_BATCH_SIZE,
+    )
     outbox_record(
         type="transfer_batch.received", aggregate=batch, partner=partner, mode=mode, payload=batch_payload(batch)
     )
     return batch
-
-
-def _insert_transactions(transactions: list[Transaction]) -> None:
-    """What ``ledger.services.transaction_create`` writes for a transaction besides its hold
-    (``holds_place_bulk``): the row, its first event and its ``transaction.created`` outbox row —
-    in three bulk inserts instead of three statements per transaction."""
-    Transaction.objects.bulk_create(transactions, batch_size=INSERT_BATCH_SIZE)
-    TransactionEvent.objects.bulk_create(
-        (TransactionEvent(transaction=txn, from_status="", to_status=txn.status, cause="api") for txn in transactions),
-        batch_size=INSERT_BATCH_SIZE,
-    )
-    OutboxEvent.objects.bulk_create(
-        (
-            OutboxEvent(
-                type="transaction.created",
-                aggregate_type="transaction",
-                aggregate_id=txn.public_id,
-                partner=txn.partner,
-                mode=txn.mode,
-                payload=transaction_payload(txn),
-            )
-            for txn in transactions
-        ),
-        batch_size=INSERT_BATCH_SIZE,
-    )
 
 
 def batch_payload(batch: TransferBatch) -> dict[str, Any]:
@@ -207,130 +169,11 @@ def batch_payload(batch: TransferBatch) -> dict[str, Any]:
     }
 
 
-# --- crediting ---------------------------------------------------------------------------------
-
-
-def batch_credit_chunk(*, batch_id: int, after_position: int, chunk_size: int) -> int | None:
-    """Credit the pending items after ``after_position`` (at most ``chunk_size``); returns the
-    last position looked at, or ``None`` when the batch has no item after it. Safe to run twice:
-    each item is claimed (pending → processing) before its credit, and the core answers a repeated
-    reference with the first result."""
-    items = list(
-        TransferBatchItem.objects.select_related("transaction", "transaction__partner", "batch")
-        .filter(batch_id=batch_id, position__gt=after_position)
-        .order_by("position")[:chunk_size]
-    )
-    if not items:
-        return None
-    TransferBatch.objects.filter(pk=batch_id, status=BatchStatus.RECEIVED).update(status=BatchStatus.PROCESSING)
-    connector: CoreBankingConnector = connector_for(CORE_BANKING_CODE, items[0].batch.mode)
-    try:
-        for item in items:
-            if item.transaction.status == "pending" and move(item.transaction, "processing", cause="worker"):
-                _credit(connector, item, cause="worker")
-    finally:
-        getattr(connector, "close", lambda: None)()
-    return items[-1].position
-
-
-def _order(item: TransferBatchItem) -> CreditOrder:
-    txn = item.transaction
-    return CreditOrder(
-        reference=txn.public_id,
-        account=item.creditor_account,
-        amount=Money(txn.amount_minor, txn.currency),
-        beneficiary_name=item.creditor_name,
-        remittance_information=item.remittance_information,
-    )
-
-
-def _credit(connector: CoreBankingConnector, item: TransferBatchItem, *, cause: str) -> None:
-    """Send one credit (the transaction is processing or unknown) and apply what is known."""
-    order = _order(item)
-    for delay in (*UNAVAILABLE_RETRY_DELAYS, None):
-        try:
-            result = connector.credit_account(order)
-        except ProviderUnavailable as exc:
-            if delay is not None:
-                time.sleep(delay)
-                continue
-            _unresolved(item, cause=cause, message=f"core banking unavailable: {exc}", needs_review=True)
-            return
-        except ProviderOutcomeUnknown as exc:
-            _unresolved(item, cause=cause, message=str(exc))
-            return
-        except ProviderRejected as exc:
-            move(item.transaction, "failed", cause=cause, failure_code=exc.code, failure_message=str(exc))
-            return
-        _apply(item, result, cause=cause)
-        return
-
-
-def _unresolved(item: TransferBatchItem, *, cause: str, message: str, needs_review: bool = False) -> None:
-    """The outcome is not known: ``unknown`` (never failed) and a status query scheduled."""
-    changes: dict[str, Any] = {"failure_message": message[:500]}
-    if needs_review:
-        changes["needs_review"] = True
-    if item.transaction.status == "processing":
-        move(item.transaction, "unknown", cause=cause, **changes)
-    _schedule_poll(item)
-
-
-def _schedule_poll(item: TransferBatchItem) -> None:
-    item.next_poll_at = next_poll_after(item.poll_attempts)
-    item.save(update_fields=["next_poll_at"])
-
-
-def _apply(item: TransferBatchItem, result: CreditResult, *, cause: str) -> None:
-    txn = item.transaction
-    if result.status is CreditState.POSTED:
-        item.posting_reference = result.posting_reference or ""
-        item.next_poll_at = None
-        item.save(update_fields=["posting_reference", "next_poll_at"])
-        move(txn, "succeeded", cause=cause, provider_reference=result.posting_reference or None)
-    elif result.status is CreditState.REJECTED:
-        item.reason_code = (result.reason_code or "MS03")[:4]
-        item.next_poll_at = None
-        item.save(update_fields=["reason_code", "next_poll_at"])
-        move(
-            txn,
-            "failed",
-            cause=cause,
-            failure_code=error_code_for_reason(result.reason_code),
-            failure_message=f"core banking rejected the credit ({item.reason_code})",
-        )
-    else:  # pending at the core: ask again later
-        _schedule_poll(item)
-
-
-def credit_resolve(*, item: TransferBatchItem) -> None:
-    """One status query for an unresolved credit (poller): final answers are applied, a credit
-    the core never received is sent again under the same reference, anything else waits longer
-    (exponential backoff) and is flagged for review past ``REVIEW_AFTER``."""
-    txn = item.transaction
-    connector: CoreBankingConnector = connector_for(CORE_BANKING_CODE, txn.mode)
-    item.poll_attempts += 1
-    item.save(update_fields=["poll_attempts"])
-    try:
-        try:
-            result = connector.credit_status(txn.public_id)
-        except (ProviderUnavailable, ProviderRejected, ProviderOutcomeUnknown):
-            result = CreditResult(reference=txn.public_id, status=CreditState.PENDING)
-        if result.status is CreditState.NOT_FOUND:
-            _credit(connector, item, cause="poller")
-        else:
-            _apply(item, result, cause="poller")
-    finally:
-        getattr(connector, "close", lambda: None)()
-    if txn.status not in ("succeeded", "failed") and timezone.now() - txn.created_at > REVIEW_AFTER:
-        transaction_flag_for_review(transaction_pk=txn.pk)
-
-
 def batch_refresh_status(*, batch_id: int) -> TransferBatch:
     """``completed`` once every item is final (with an outbox event, once)."""
     batch = TransferBatch.objects.select_related("partner").get(pk=batch_id)
     open_items = TransferBatchItem.objects.filter(batch_id=batch_id).exclude(
-        transaction__status__in=("succeeded", "failed")
+        transaction__status__in=(Status.SUCCEEDED, Status.FAILED)
     )
     if batch.status == BatchStatus.COMPLETED or open_items.exists():
         return batch

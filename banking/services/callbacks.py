@@ -2,7 +2,7 @@
 the message id, applied by a worker (DESIGN.md §3.7, STYLE.md §25).
 
 Late, repeated and out-of-order messages never move a final transaction (the state machine
-refuses it; ``apply_status`` swallows the refusal); a reference we do not know is kept and the
+refuses it; ``outcome_apply`` reads the refusal as "already settled"); a reference we do not know is kept and the
 callback flagged ``unknown_reference`` for ops.
 """
 
@@ -16,29 +16,39 @@ from django.utils import timezone
 
 from banking.iso20022 import Iso20022Error
 from banking.models import BankCallback, BankTransfer, CallbackStatus
-from banking.providers.base import InterbankConnector, StatusMessageRejected
-from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE, connector_for
-from banking.services.transfers import apply_status
+from banking.providers.base import InterbankConnector, StatusMessageRejected, TransferStatus
+from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE
+from banking.services.transfers import transfer_outcome, transfer_settle
 from core.errors import NotFound
+from core.tasks import enqueue_on_commit
+from ledger.services import item_guard
+from ledger.states import Cause
+from partners.models import Mode
+from partners.registry import connector_session_for
 
+WORK = "banking.callback_apply_status"
 MESSAGE_ID_HEADER = "X-Bank-Message-Id"
 _KEPT_HEADERS = ("content-type", "x-bank-signature", "x-bank-message-id", "user-agent", "x-request-id")
 
 
-def _verifying_connector(raw: bytes, headers: Mapping[str, str]) -> tuple[str, InterbankConnector] | None:
-    """The mode and connector (live, else test connection) whose webhook secret signed ``raw``."""
-    for mode in ("live", "test"):
+def _verifying_mode(raw: bytes, headers: Mapping[str, str]) -> str | None:
+    """The mode (live, else test) of the connection whose webhook secret signed ``raw``."""
+    for mode in (Mode.LIVE, Mode.TEST):
         try:
-            connector: InterbankConnector = connector_for(PARTNER_BANK_CODE, mode)
-        except NotFound:
+            with connector_session_for(provider_code=PARTNER_BANK_CODE, mode=mode) as connector:
+                bank: InterbankConnector = connector
+                bank.verify_status_message(raw, headers)
+        except (NotFound, StatusMessageRejected):
             continue
-        try:
-            connector.verify_status_message(raw, headers)
-        except StatusMessageRejected:
-            getattr(connector, "close", lambda: None)()
-            continue
-        return mode, connector
+        return str(mode)
     return None
+
+
+def _statuses(raw: bytes, mode: str) -> list[TransferStatus]:
+    """The statuses of a status message (``Iso20022Error`` when unreadable)."""
+    with connector_session_for(provider_code=PARTNER_BANK_CODE, mode=mode) as connector:
+        bank: InterbankConnector = connector
+        return bank.parse_status_message(raw)
 
 
 def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCallback, int]:
@@ -46,18 +56,15 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
     for a bad signature, 400 for an unreadable message). Queues ``callback_apply`` when new."""
     kept = {name: value for name, value in headers.items() if name.lower() in _KEPT_HEADERS}
     callback = BankCallback.objects.create(provider=PARTNER_BANK, body=raw, headers=kept)
-    verified = _verifying_connector(raw, headers)
-    if verified is None:
+    mode = _verifying_mode(raw, headers)
+    if mode is None:
         _flag(callback, CallbackStatus.INVALID_SIGNATURE, "signature missing, wrong or outside the window")
         return callback, 401
-    mode, connector = verified
     try:
-        statuses = connector.parse_status_message(raw)
+        statuses = _statuses(raw, mode)
     except Iso20022Error as exc:
         _flag(callback, CallbackStatus.UNREADABLE, exc.detail)
         return callback, 400
-    finally:
-        getattr(connector, "close", lambda: None)()
     event_id = next((s.status_message_id for s in statuses if s.status_message_id), None)
     event_id = event_id or {k.lower(): v for k, v in headers.items()}.get(MESSAGE_ID_HEADER.lower())
     try:
@@ -65,7 +72,7 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
             BankCallback.objects.filter(pk=callback.pk).update(
                 event_id=event_id, mode=mode, status=CallbackStatus.QUEUED
             )
-            db_transaction.on_commit(lambda: _enqueue_apply(callback.pk))
+            enqueue_on_commit("banking.callback_apply_status", callback.pk)
     except IntegrityError:
         _flag(callback, CallbackStatus.DUPLICATE, f"message {event_id} already received")
         return callback, 200
@@ -78,33 +85,24 @@ def _flag(callback: BankCallback, status: str, error: str) -> None:
     callback.status, callback.error = status, error[:500]
 
 
-def _enqueue_apply(callback_pk: int) -> None:
-    from banking.tasks import callback_apply_status
-
-    callback_apply_status.delay(callback_pk)
-
-
 def callback_apply(*, callback_id: int) -> str:
-    """Apply a queued callback's statuses to our transfers; safe to run twice."""
+    """Apply a queued callback's statuses to our transfers (``transfer_settle``); safe to run
+    twice. A status that fails unexpectedly sets its transfer aside; the others are applied."""
     callback = BankCallback.objects.get(pk=callback_id)
     if callback.status != CallbackStatus.QUEUED:
         return callback.status
-    connector: InterbankConnector = connector_for(PARTNER_BANK_CODE, callback.mode)
-    try:
-        statuses = connector.parse_status_message(bytes(callback.body))
-    finally:
-        getattr(connector, "close", lambda: None)()
     unknown = []
-    for status in statuses:
+    for status in _statuses(bytes(callback.body), callback.mode):
         transfer = (
             BankTransfer.objects.select_related("transaction").filter(transaction__public_id=status.reference).first()
         )
         if transfer is None:
             unknown.append(status.reference)
             continue
-        apply_status(
-            transfer, status.status, status.reason_code, cause="callback", provider_reference=status.provider_reference
-        )
+        guard = item_guard(work=WORK, transaction=transfer.transaction, item=f"callback {callback.pk}")
+        with guard:
+            outcome = transfer_outcome(status.status, status.reason_code, status.provider_reference)
+            transfer_settle(transfer=transfer, outcome=outcome, cause=Cause.CALLBACK)
     final = CallbackStatus.UNKNOWN_REFERENCE if unknown else CallbackStatus.APPLIED
     BankCallback.objects.filter(pk=callback.pk).update(
         status=final,

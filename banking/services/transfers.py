@@ -3,18 +3,19 @@
 ``transfer_create`` holds the amount on the partner's account and records the transfer in one
 short DB transaction; ``transfer_send`` (a task) sends the pacs.008 under the transaction's
 public id; the partner bank's pacs.002 (callback, or ``transfer_resolve`` polling) ends it:
-settled → ``succeeded`` (hold captured), rejected → ``failed`` (hold released).
+settled → ``succeeded`` (hold captured), rejected → ``failed`` (hold released). Every answer
+becomes an ``Outcome`` applied by ``transfer_settle``, through the ledger's ``outcome_apply``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction as db_transaction
-from django.utils import timezone
+from django.db.models import F
 
+from banking.iso20022.reasons import ReasonCode
 from banking.models import BankTransfer
 from banking.providers.base import (
     InterbankConnector,
@@ -25,19 +26,23 @@ from banking.providers.base import (
     error_code_for_reason,
     settlement_for,
 )
-from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE, REVIEW_AFTER, connector_for, move, next_poll_after
-from core.errors import (
-    ErrorCode,
-    NotFound,
-    ProviderOutcomeUnknown,
-    ProviderRejected,
-    ProviderUnavailable,
-    ServiceUnavailable,
-)
+from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE, banking_policy, claim, flag_if_overdue
+from core.errors import ErrorCode, NotFound, ProviderError, ServiceUnavailable
 from core.money import Money
+from core.outcomes import Outcome, OutcomeKind
+from core.tasks import enqueue_on_commit
 from ledger.models import Transaction
-from ledger.services import account_get_or_create_partner_account, transaction_create, transaction_flag_for_review
+from ledger.services import (
+    Applied,
+    account_get_or_create_partner_account,
+    calls_about,
+    item_guard,
+    outcome_apply,
+    transaction_create,
+)
+from ledger.states import Cause, Status
 from partners.models import Partner
+from partners.registry import connector_session_for
 from partners.selectors import provider_connection_for_provider
 
 
@@ -85,14 +90,8 @@ def transfer_create(*, partner: Partner, mode: str, request: TransferRequest) ->
             settlement=settlement.value,
             remittance_information=request.remittance_information,
         )
-        db_transaction.on_commit(lambda: _enqueue_send(txn.pk))
+        enqueue_on_commit("banking.send_transfer", txn.pk)
     return txn
-
-
-def _enqueue_send(transaction_pk: int) -> None:
-    from banking.tasks import send_transfer
-
-    send_transfer.delay(transaction_pk)
 
 
 def _order(transfer: BankTransfer) -> TransferOrder:
@@ -112,106 +111,101 @@ def _order(transfer: BankTransfer) -> TransferOrder:
     )
 
 
-def transfer_send(*, transaction_id: int, final_attempt: bool = False) -> bool:
-    """Send the transfer once claimed (pending → processing) or again after an unavailable bank.
-    Returns ``True`` when the task should retry later (the bank was unavailable: nothing
-    happened there). Never sends a transfer the bank acknowledged; the bank de-duplicates the
-    reference anyway."""
+def transfer_outcome(status: TransferState, reason_code: str | None, provider_reference: str | None) -> Outcome:
+    """The partner bank's word as an ``Outcome``: settled, rejected (ISO reason kept), or not final."""
+    if status is TransferState.SETTLED:
+        return Outcome.succeeded(provider_reference)
+    if status is TransferState.REJECTED:
+        reason = (reason_code or ReasonCode.NOT_SPECIFIED.value)[:4]
+        return Outcome.rejected(
+            error_code_for_reason(reason_code),
+            f"the beneficiary's bank rejected the transfer ({reason})",
+            provider_code=reason,
+            provider_reference=provider_reference,
+            reason_code=reason,
+        )
+    return Outcome.pending(provider_reference)
+
+
+def transfer_send(*, transaction_id: int) -> None:
+    """Claim the transfer (pending → processing) and send it under the transaction's public id.
+
+    Never sends a transfer the bank acknowledged (its status comes by callback or query); an
+    unavailable bank leaves it ``processing`` with a status query due (the poller re-sends it
+    under the same reference, which the bank de-duplicates). Data the connector cannot encode
+    sets the transfer aside for review instead of failing the same way on every run.
+    """
     transfer = BankTransfer.objects.select_related("transaction", "transaction__partner").get(
         transaction_id=transaction_id
     )
     txn = transfer.transaction
-    if txn.status == "pending":
-        if not move(txn, "processing", cause="worker"):
-            return False
-    elif txn.status not in ("processing", "unknown") or transfer.is_submitted:
-        return False  # final, or acknowledged by the bank: its status comes by callback or query
-    connector: InterbankConnector = connector_for(PARTNER_BANK_CODE, txn.mode)
-    BankTransfer.objects.filter(pk=transfer.pk).update(send_attempts=transfer.send_attempts + 1)
-    try:
-        result = connector.send_transfer(_order(transfer))
-    except ProviderUnavailable as exc:
-        if not final_attempt:
-            return True
-        _unresolved(transfer, cause="worker", message=f"partner bank unavailable: {exc}", needs_review=True)
-        return False
-    except ProviderOutcomeUnknown as exc:
-        _unresolved(transfer, cause="worker", message=str(exc))
-        return False
-    except ProviderRejected as exc:
-        move(txn, "failed", cause="worker", failure_code=exc.code, failure_message=str(exc))
-        return False
-    finally:
-        getattr(connector, "close", lambda: None)()
-    transfer.is_submitted = True
-    transfer.save(update_fields=["is_submitted"])
-    apply_status(
-        transfer, result.status, result.reason_code, cause="worker", provider_reference=result.provider_reference
-    )
-    return False
+    with item_guard(work="banking.send_transfer", transaction=txn, item=f"transfer {transfer.pk}"):
+        if txn.status == Status.PENDING:
+            if not claim(txn):
+                return
+        elif txn.status not in (Status.PROCESSING, Status.UNKNOWN) or transfer.is_submitted:
+            return
+        _submit(transfer, cause=Cause.WORKER)
 
 
-def _unresolved(transfer: BankTransfer, *, cause: str, message: str, needs_review: bool = False) -> None:
-    changes: dict[str, Any] = {"failure_message": message[:500]}
-    if needs_review:
-        changes["needs_review"] = True
-    if transfer.transaction.status == "processing":
-        move(transfer.transaction, "unknown", cause=cause, **changes)
-    transfer.next_poll_at = next_poll_after(transfer.poll_attempts)
-    transfer.save(update_fields=["next_poll_at"])
-
-
-def apply_status(
-    transfer: BankTransfer,
-    state: TransferState,
-    reason_code: str | None,
-    *,
-    cause: str,
-    provider_reference: str | None = None,
-) -> bool:
-    """Apply the bank's word: settled → succeeded, rejected → failed (reason kept), anything
-    else → poll later. A final or already-applied transaction is left alone (returns False)."""
+def _submit(transfer: BankTransfer, *, cause: Cause) -> None:
+    """One send of the pacs.008 (recorded as a provider call), then its outcome applied."""
     txn = transfer.transaction
-    if state is TransferState.SETTLED:
-        transfer.next_poll_at = None
-        transfer.save(update_fields=["next_poll_at"])
-        return move(txn, "succeeded", cause=cause, provider_reference=provider_reference)
-    if state is TransferState.REJECTED:
-        transfer.reason_code = (reason_code or "MS03")[:4]
-        transfer.next_poll_at = None
-        transfer.save(update_fields=["reason_code", "next_poll_at"])
-        return move(
-            txn,
-            "failed",
-            cause=cause,
-            failure_code=error_code_for_reason(reason_code),
-            failure_message=f"the beneficiary's bank rejected the transfer ({transfer.reason_code})",
-        )
-    transfer.next_poll_at = next_poll_after(transfer.poll_attempts)
-    transfer.save(update_fields=["next_poll_at"])
-    return False
+    order = _order(transfer)
+    BankTransfer.objects.filter(pk=transfer.pk).update(send_attempts=F("send_attempts") + 1)
+    transfer.send_attempts += 1
+    with connector_session_for(provider_code=PARTNER_BANK_CODE, mode=txn.mode) as connector, calls_about(txn):
+        bank: InterbankConnector = connector
+        try:
+            result = bank.send_transfer(order)
+        except ProviderError as exc:
+            outcome = Outcome.from_error(exc)
+        else:
+            BankTransfer.objects.filter(pk=transfer.pk).update(is_submitted=True)
+            transfer.is_submitted = True
+            outcome = transfer_outcome(result.status, result.reason_code, result.provider_reference)
+    transfer_settle(transfer=transfer, outcome=outcome, cause=cause)
+
+
+def transfer_settle(*, transfer: BankTransfer, outcome: Outcome, cause: Cause) -> Applied:
+    """Apply an outcome to the transfer (the ledger's ``outcome_apply``) and keep what the rail
+    adds: the ISO reason of a rejection, and the next status query while it is not settled."""
+    txn = transfer.transaction
+    policy = banking_policy(txn.mode)
+    exhausted = outcome.kind is OutcomeKind.UNAVAILABLE and policy.is_exhausted(transfer.send_attempts)
+    applied = outcome_apply(
+        transaction=txn,
+        outcome=outcome,
+        cause=cause,
+        needs_review=exhausted,
+        review_reason=f"partner bank unavailable after {transfer.send_attempts} sends",
+    )
+    fields = ["next_poll_at"]
+    if applied.status == Status.FAILED and "reason_code" in outcome.detail:
+        transfer.reason_code = outcome.detail["reason_code"]
+        fields.append("reason_code")
+    transfer.next_poll_at = None if applied.is_settled else policy.next_at(transfer.poll_attempts)
+    transfer.save(update_fields=fields)
+    return applied
 
 
 def transfer_resolve(*, transfer: BankTransfer) -> None:
-    """One status query (poller) for a transfer not final yet; NOT_FOUND → sent again (same
-    reference); past ``REVIEW_AFTER`` flagged for review."""
+    """One status query (poller) for a transfer not settled yet: its answer applied, NOT_FOUND →
+    sent again under the same reference; flagged for review past the policy's review age."""
     txn = transfer.transaction
-    connector: InterbankConnector = connector_for(PARTNER_BANK_CODE, txn.mode)
+    BankTransfer.objects.filter(pk=transfer.pk).update(poll_attempts=F("poll_attempts") + 1)
     transfer.poll_attempts += 1
-    transfer.save(update_fields=["poll_attempts"])
-    try:
+    with connector_session_for(provider_code=PARTNER_BANK_CODE, mode=txn.mode) as connector, calls_about(txn):
+        bank: InterbankConnector = connector
         try:
-            status = connector.transfer_status(txn.public_id)
-        except (ProviderUnavailable, ProviderRejected, ProviderOutcomeUnknown):
+            status = bank.transfer_status(txn.public_id)
+        except ProviderError:  # a query that failed taught us nothing: ask again later
             status = TransferStatus(reference=txn.public_id, status=TransferState.PENDING)
-    finally:
-        getattr(connector, "close", lambda: None)()
     if status.status is TransferState.NOT_FOUND:
         BankTransfer.objects.filter(pk=transfer.pk).update(is_submitted=False)
-        transfer_send(transaction_id=txn.pk, final_attempt=True)
+        transfer.is_submitted = False
+        _submit(transfer, cause=Cause.POLLER)
     else:
-        apply_status(
-            transfer, status.status, status.reason_code, cause="poller", provider_reference=status.provider_reference
-        )
-    if txn.status not in ("succeeded", "failed") and timezone.now() - txn.created_at > REVIEW_AFTER:
-        transaction_flag_for_review(transaction_pk=txn.pk)
+        outcome = transfer_outcome(status.status, status.reason_code, status.provider_reference)
+        transfer_settle(transfer=transfer, outcome=outcome, cause=Cause.POLLER)
+    flag_if_overdue(txn)
