@@ -2,7 +2,9 @@
 
 A customer appears the first time a reference of the right format is looked up, with a name
 and (for postpaid billers) open bills derived from the reference, so a given reference always
-shows the same customer. Paid bills stay paid: the document is the biller's memory.
+shows the same customer. Paid bills stay paid: the document is the biller's memory. When a
+customer's last open bill is paid, the biller issues the next month's bill, so every reference
+(the catalogue's ``reference_example`` first of all) can be paid again and again in test mode.
 """
 
 from __future__ import annotations
@@ -37,24 +39,27 @@ def _month_before(day: date, months: int) -> date:
     return date(month_index // 12, month_index % 12 + 1, 1)
 
 
+def _bill(biller: SimBiller, customer_reference: str, seed: int, period_start: date) -> dict[str, Any]:
+    _, low, high = _OPEN_BILLS.get(biller.code, _DEFAULT_OPEN_BILLS)
+    # whole multiples of 5 XOF, as printed on Senegalese bills; the same period, the same amount
+    month_index = period_start.year * 12 + period_start.month
+    amount = low + (seed >> (8 * (month_index % 24))) % ((high - low) // 5) * 5
+    due = _month_before(period_start, -1) + timedelta(days=14)
+    return {
+        "bill_id": f"{biller.code}-{customer_reference}-{period_start:%Y%m}",
+        "period": f"{period_start:%Y-%m}",
+        "amount": amount,
+        "due_date": due.isoformat(),
+        "status": OPEN,
+    }
+
+
 def _new_bills(biller: SimBiller, customer_reference: str, seed: int, today: date) -> list[dict[str, Any]]:
-    count, low, high = _OPEN_BILLS.get(biller.code, _DEFAULT_OPEN_BILLS)
-    bills = []
-    for months_back in range(count, 0, -1):
-        period_start = _month_before(today, months_back)
-        # whole multiples of 5 XOF, as printed on Senegalese bills
-        amount = low + (seed >> (8 * months_back)) % ((high - low) // 5) * 5
-        due = _month_before(period_start, -1) + timedelta(days=14)
-        bills.append(
-            {
-                "bill_id": f"{biller.code}-{customer_reference}-{period_start:%Y%m}",
-                "period": f"{period_start:%Y-%m}",
-                "amount": amount,
-                "due_date": due.isoformat(),
-                "status": OPEN,
-            }
-        )
-    return bills
+    count, _, _ = _OPEN_BILLS.get(biller.code, _DEFAULT_OPEN_BILLS)
+    return [
+        _bill(biller, customer_reference, seed, _month_before(today, months_back))
+        for months_back in range(count, 0, -1)
+    ]
 
 
 def customer_get_or_create(biller: SimBiller, customer_reference: str) -> SimObject:
@@ -85,9 +90,14 @@ def open_bills(customer: SimObject) -> list[dict[str, Any]]:
     return [bill for bill in customer.data["bills"] if bill["status"] == OPEN]
 
 
-def mark_bill_paid(customer: SimObject, bill_id: str, payment_reference: str) -> None:
+def mark_bill_paid(customer: SimObject, biller: SimBiller, bill_id: str, payment_reference: str) -> None:
+    """Settle a bill; when it was the customer's last open one, the next month's bill is issued."""
     for bill in customer.data["bills"]:
         if bill["bill_id"] == bill_id:
             bill["status"] = PAID
             bill["paid_by"] = payment_reference
+    if not open_bills(customer):
+        latest = max(date.fromisoformat(bill["period"] + "-01") for bill in customer.data["bills"])
+        seed = _seed(biller.code, customer.reference)
+        customer.data["bills"].append(_bill(biller, customer.reference, seed, _month_before(latest, -1)))
     customer.save(update_fields=["data", "updated_at"])

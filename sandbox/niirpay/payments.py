@@ -145,7 +145,7 @@ def _settle(account: NiirpayAccount, quote_id: str, reference: str) -> PaymentAn
         quote.status = QUOTE_USED
         quote.save(update_fields=["status", "updated_at"])
         if bill_id is not None:
-            mark_bill_paid(customer, bill_id, reference)
+            mark_bill_paid(customer, biller, bill_id, reference)
         effect_record(provider=PROVIDER, effect=EFFECT, reference=reference, amount_minor=total, currency=CURRENCY)
         body = _payment_body(quote, reference, "SUCCESSFUL", receipt=_receipt(biller, quote, reference))
     SimObject.objects.create(

@@ -115,8 +115,11 @@ def _prepaid_amount(body: dict[str, Any]) -> int:
 def _quoted_amount(biller: SimBiller, customer: SimObject, body: dict[str, Any]) -> tuple[int, str | None]:
     """The amount to pay and the bill it settles (None for prepaid billers)."""
     bill_id, has_amount = body.get("bill_id"), body.get("amount") is not None
-    if (bill_id is None) == (not has_amount):
-        raise WireError(400, "INVALID_REQUEST", "Send exactly one of bill_id and amount.")
+    if bill_id is not None and has_amount:
+        raise WireError(400, "INVALID_REQUEST", "Send bill_id (postpaid billers) or amount (prepaid), not both.")
+    if bill_id is None and not has_amount:
+        kind = "bill_id (from the lookup)" if biller.is_postpaid else "amount"
+        raise WireError(400, "INVALID_REQUEST", f"{biller.code} needs {kind}.")
     if not biller.is_postpaid:
         if bill_id is not None:
             raise WireError(400, "INVALID_REQUEST", f"{biller.code} is prepaid: send an amount, not a bill_id.")
