@@ -30,6 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.metrics import outbox_lag_seconds
+from core.tasks import enqueue_on_commit
 from events.kafka import KafkaDisabled, OutgoingMessage, publish_batch
 from ledger.models import OutboxEvent
 from notifications.push_rules import push_rules_apply
@@ -89,8 +90,6 @@ def _publish(rows: list[OutboxEvent]) -> set[str]:
 
 def relay_outbox_once(*, batch_size: int = DEFAULT_BATCH_SIZE) -> RelayOutcome:
     """One relay pass (see the module docstring). Never marks a row Kafka did not acknowledge."""
-    from notifications.tasks import webhook_deliver
-
     with transaction.atomic():
         if not _take_relay_lock():
             return RelayOutcome(claimed=0, published=0, waiting=0, lock_busy=True)
@@ -105,7 +104,7 @@ def relay_outbox_once(*, batch_size: int = DEFAULT_BATCH_SIZE) -> RelayOutcome:
             return RelayOutcome(claimed=0, published=0, waiting=0)
         delivery_ids = webhook_deliveries_create(rows)
         for delivery_id in delivery_ids:
-            transaction.on_commit(lambda pk=delivery_id: webhook_deliver.delay(pk))  # type: ignore[misc]
+            enqueue_on_commit("notifications.webhook_deliver", delivery_id)
         push_rules_apply(rows)  # end-user pushes of final states; their tasks are enqueued on commit
         acknowledged = _publish(rows)
         now = timezone.now()

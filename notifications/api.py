@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from core.errors import NotFound
 from ledger.idempotency import idempotent
 from notifications.models import PushNotification
-from notifications.push import push_create, push_representation, push_request_parse
+from notifications.push import push_create, push_representation
+from notifications.serializers import PushCreateSerializer
 from partners.api_base import PartnerApiView
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -26,14 +27,15 @@ class PushCreateApi(PartnerApiView):
     @extend_schema(
         tags=["notifications"],
         parameters=[IDEMPOTENCY_KEY],
-        request=OpenApiTypes.OBJECT,
+        request=PushCreateSerializer,
         responses={202: OpenApiTypes.OBJECT},
         summary="Send a push: {tokens[] | topic | condition, title, body, data{}, options{android, apns}}",
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        message, targets = push_request_parse(request.data)
-        notification = push_create(partner=self.partner, mode=self.mode, message=message, targets=targets)
+        serializer = PushCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)  # 400 problem+json listing every field error
+        notification = push_create(partner=self.partner, mode=self.mode, **serializer.validated_data)
         return Response(push_representation(notification), status=202)
 
 

@@ -1,13 +1,19 @@
 """Push notifications for partners (issue 7 item 1): accept, store, send through FCM, retry.
 
-``push_request_parse`` turns the API body into the rail's dataclasses and refuses every problem
-at once (400) before anything is stored or sent. ``push_create`` stores the notification and one
-row per target and enqueues ``notifications.push_send`` after commit. ``push_send`` (the task's
-body) sends the pending targets through the partner mode's FCM connection and stores each
-result: delivered (message id), dead (UNREGISTERED, SENDER_ID_MISMATCH, invalid token: never
-retried), retryable (UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED, DEADLINE_EXCEEDED: sent again with
-exponential backoff, at least ``Retry-After`` / 60 s for quota, at most ``MAX_SENDS`` sends) or
-failed for good.
+The API validates the body with ``notifications.serializers.PushCreateSerializer`` (every
+problem at once, 400) before anything is stored or sent. ``push_create`` stores the notification
+and one row per target and enqueues ``notifications.push_send`` after commit. ``push_send`` (the
+task's body) sends the pending targets through the partner mode's FCM connection
+(``partners.registry.connector_session_for``: built, recorded, closed) and stores each result:
+delivered (message id), dead (UNREGISTERED, SENDER_ID_MISMATCH, invalid token: never retried),
+retryable (UNAVAILABLE, INTERNAL, QUOTA_EXCEEDED, DEADLINE_EXCEEDED: sent again with the "push"
+execution policy's backoff, ``core.policy``, at least ``Retry-After`` / 60 s for quota, at most
+``max_attempts`` sends) or failed for good. Every FCM call of a push is recorded as a provider
+call whose reference is the push's public id.
+
+A send that fails unexpectedly (a bug, a stored message the code can no longer read) is logged
+with the push's id and set aside: its pending targets fail with ``internal_error`` and the push
+is completed, so the beat's safety net never picks it up again (STYLE.md §36).
 """
 
 from __future__ import annotations
@@ -18,13 +24,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.errors import FieldError, GatewayError, NotFound, ServiceUnavailable, ValidationFailed
+from core.errors import ErrorCode, GatewayError, NotFound, ServiceUnavailable, ValidationFailed
+from core.policy import RetryPolicy, policy_for
+from core.provider_calls import call_scope
+from core.tasks import enqueue_on_commit
 from ledger.models import OutboxEvent
+from ledger.services.review import item_guard
 from notifications.models import PushNotification, PushTarget
 from notifications.providers.base import (
     AndroidOptions,
@@ -37,57 +46,15 @@ from notifications.providers.base import (
 )
 from notifications.validation import ensure_valid_push
 from partners.models import Partner
-from partners.registry import build_connector
-from partners.selectors import provider_connection_for_provider
+from partners.registry import connector_session_for
 
 logger = logging.getLogger("notifications.push")
 
-MAX_SENDS = 5
-DEFAULT_RETRY_BASE_SECONDS = 5.0
-MAX_RETRY_DELAY_SECONDS = 600.0
+RAIL = "push"  # the execution policy (settings.EXECUTION_POLICIES) and the provider-call rail
+FCM_PROVIDER = "fcm"  # the provider partner's code
 QUOTA_MIN_DELAY_SECONDS = 60.0  # providers.md §5.2: back off at least a minute on QUOTA_EXCEEDED
-LEASE_SECONDS = 120
-PUSH_FIELDS = frozenset({"tokens", "topic", "condition", "title", "body", "data", "options"})
-
-
-def _options(raw: Any, cls: type[Any], name: str, errors: list[FieldError]) -> Any:
-    if raw is None:
-        return None
-    if not isinstance(raw, dict):
-        errors.append(FieldError(f"options.{name}", "Must be an object."))
-        return None
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        errors.append(FieldError(f"options.{name}", f"Unknown options: {', '.join(unknown)}."))
-        return None
-    return cls(**raw)
-
-
-def push_request_parse(data: Any) -> tuple[PushMessage, PushTargets]:
-    """The message and targets of a ``POST /notifications/push`` body; ``ValidationFailed`` listing
-    every problem (shape and FCM rules, ``notifications.validation``) otherwise."""
-    if not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.", errors=[FieldError("body", "Must be an object.")])
-    errors = [FieldError(key, "Unknown field.") for key in sorted(set(data) - PUSH_FIELDS)]
-    tokens = data.get("tokens") or []
-    if not isinstance(tokens, list):
-        errors.append(FieldError("tokens", "Must be a list of device tokens."))
-        tokens = []
-    options = data.get("options") or {}
-    if not isinstance(options, dict):
-        errors.append(FieldError("options", "Must be an object with android and/or apns."))
-        options = {}
-    android = _options(options.get("android"), AndroidOptions, "android", errors)
-    apns = _options(options.get("apns"), ApnsOptions, "apns", errors)
-    message = PushMessage(
-        title=data.get("title"), body=data.get("body"), data=data.get("data") or {}, android=android, apns=apns
-    )
-    targets = PushTargets(tokens=tuple(tokens), topic=data.get("topic"), condition=data.get("condition"))
-    if errors:
-        raise ValidationFailed("The push notification is invalid.", errors=errors)
-    ensure_valid_push(message, targets)
-    return message, targets
+LEASE_SECONDS = 120  # how long one send may hold a notification (not a retry number)
+SEND_WORK = "notifications.push_send"
 
 
 def _message_json(message: PushMessage) -> dict[str, Any]:
@@ -119,8 +86,6 @@ def push_create(
     source_event: OutboxEvent | None = None,
 ) -> PushNotification:
     """Store a validated push (one row per target) and enqueue its send after commit."""
-    from notifications.tasks import push_send_task
-
     ensure_valid_push(message, targets)
     with transaction.atomic():
         notification = PushNotification.objects.create(
@@ -135,7 +100,7 @@ def push_create(
             PushTarget(notification=notification, position=index, target=label)
             for index, label in enumerate(targets.labels)
         )
-        transaction.on_commit(lambda: push_send_task.delay(notification.pk))
+        enqueue_on_commit(SEND_WORK, notification.pk)
     return notification
 
 
@@ -163,47 +128,64 @@ def push_send(notification_id: int, *, force: bool = False) -> PushSendOutcome:
 
     Never sends to a target that is delivered, dead or failed; never sends while another worker
     holds the notification's lease (safe to run twice). A provider that cannot be built (no
-    connection) leaves the targets pending for a later send.
+    connection) leaves the targets pending for a later send. An unexpected error is logged with
+    the push's id and sets the push aside (``_set_aside``) instead of failing the same way forever.
     """
     notification = _claim(notification_id, force=force)
     if notification is None:
         return PushSendOutcome(sent=0)
+    outcome: PushSendOutcome | None = None
+    with item_guard(work=SEND_WORK, transaction=None, item=notification.public_id):
+        outcome = _send_pending(notification)
+    if outcome is None:  # the guard caught an unexpected error (logged with the push's id)
+        _set_aside(notification)
+        return PushSendOutcome(sent=0)
+    return outcome
+
+
+def _send_pending(notification: PushNotification) -> PushSendOutcome:
     pending = list(notification.targets.filter(status=PushTarget.Status.PENDING).order_by("position"))
     if not pending:
         _finish(notification, retry_in=None)
         return PushSendOutcome(sent=0)
-    try:
-        connection = provider_connection_for_provider(provider_code="fcm", mode=notification.mode)
-        provider: PushProvider = build_connector(connection)
-    except (NotFound, ServiceUnavailable) as exc:  # no usable FCM connection: nothing was sent
-        return _connection_missing(notification, pending, exc)
+    policy = policy_for(RAIL, notification.mode)
     message = _message_from_json(notification.message)
-    labels = [row.target for row in pending]
-    if notification.target_kind == "tokens":
-        targets = PushTargets.to_tokens(labels)
-    elif notification.target_kind == "topic":
-        targets = PushTargets.to_topic(labels[0])
-    else:
-        targets = PushTargets.to_condition(labels[0])
     try:
-        results = provider.send(message, targets)
-    except ValidationFailed as exc:  # validated at acceptance; a rule changed since: refuse for good
-        refused = PushErrorCode.INVALID_ARGUMENT
-        results = [TargetResult(label, None, refused, error_message=exc.detail) for label in labels]
-    retry_in = _store_results(notification, pending, results)
+        with (
+            connector_session_for(provider_code=FCM_PROVIDER, mode=notification.mode) as provider,
+            call_scope(reference=notification.public_id),  # every FCM call of this push is recorded under its id
+        ):
+            results = _send(provider, notification.target_kind, message, [row.target for row in pending])
+    except (NotFound, ServiceUnavailable) as exc:  # no usable FCM connection: nothing was sent
+        return _connection_missing(notification, pending, exc, policy)
+    retry_in = _store_results(notification, pending, results, policy)
     _finish(notification, retry_in=retry_in)
     return PushSendOutcome(sent=len(pending), retry_in=retry_in)
 
 
+def _send(provider: PushProvider, target_kind: str, message: PushMessage, labels: list[str]) -> list[TargetResult]:
+    if target_kind == "tokens":
+        targets = PushTargets.to_tokens(labels)
+    elif target_kind == "topic":
+        targets = PushTargets.to_topic(labels[0])
+    else:
+        targets = PushTargets.to_condition(labels[0])
+    try:
+        return provider.send(message, targets)
+    except ValidationFailed as exc:  # validated at acceptance; a rule changed since: refuse for good
+        refused = PushErrorCode.INVALID_ARGUMENT
+        return [TargetResult(label, None, refused, error_message=exc.detail) for label in labels]
+
+
 def _connection_missing(
-    notification: PushNotification, pending: list[PushTarget], error: GatewayError
+    notification: PushNotification, pending: list[PushTarget], error: GatewayError, policy: RetryPolicy
 ) -> PushSendOutcome:
-    """Count the failed send; retry with backoff, and after ``MAX_SENDS`` fail the pending targets."""
+    """Count the failed send; retry with backoff, and after ``max_attempts`` fail the pending targets."""
     send_number = notification.sends + 1
     logger.warning("push %s: no usable FCM connection (%s)", notification.public_id, error.detail)
     PushNotification.objects.filter(pk=notification.pk).update(sends=send_number)
-    if send_number < MAX_SENDS:
-        retry_in = retry_delay(send_number, [])
+    if not policy.is_exhausted(send_number):
+        retry_in = retry_delay(send_number, [], policy)
         _finish(notification, retry_in=retry_in)
         return PushSendOutcome(sent=0, retry_in=retry_in)
     PushTarget.objects.filter(pk__in=[row.pk for row in pending]).update(
@@ -213,10 +195,22 @@ def _connection_missing(
     return PushSendOutcome(sent=0)
 
 
-def retry_delay(send_number: int, results: list[TargetResult]) -> float:
-    """Backoff before the next send: base * 2^(n-1) (capped), at least what the provider asked."""
-    base = float(getattr(settings, "PUSH_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS))
-    delay = min(base * 2 ** (send_number - 1), MAX_RETRY_DELAY_SECONDS)
+def _set_aside(notification: PushNotification) -> None:
+    """Fail what is still pending with ``internal_error`` and complete the push: never retried."""
+    with transaction.atomic():
+        notification.targets.filter(status=PushTarget.Status.PENDING).update(
+            status=PushTarget.Status.FAILED,
+            error_code=str(ErrorCode.INTERNAL_ERROR),
+            error_message="Set aside: the send failed unexpectedly; staff were alerted.",
+            updated_at=timezone.now(),
+        )
+        _finish(notification, retry_in=None)
+
+
+def retry_delay(send_number: int, results: list[TargetResult], policy: RetryPolicy) -> float:
+    """Backoff before the next send: the policy's delay after send ``send_number`` (1-based), at
+    least what the provider asked for."""
+    delay = policy.delay(send_number - 1)
     for result in results:
         if result.retryable and result.error_code == PushErrorCode.QUOTA_EXCEEDED:
             delay = max(delay, result.retry_after_seconds or QUOTA_MIN_DELAY_SECONDS)
@@ -225,25 +219,25 @@ def retry_delay(send_number: int, results: list[TargetResult]) -> float:
     return float(delay)
 
 
-def _status_of(result: TargetResult, attempts: int) -> str:
+def _status_of(result: TargetResult, attempts: int, policy: RetryPolicy) -> str:
     if result.is_delivered:
         return PushTarget.Status.DELIVERED
     if result.dead_token:
         return PushTarget.Status.DEAD
-    if result.retryable and attempts < MAX_SENDS:
+    if result.retryable and not policy.is_exhausted(attempts):
         return PushTarget.Status.PENDING
     return PushTarget.Status.FAILED
 
 
 def _store_results(
-    notification: PushNotification, pending: list[PushTarget], results: list[TargetResult]
+    notification: PushNotification, pending: list[PushTarget], results: list[TargetResult], policy: RetryPolicy
 ) -> float | None:
     send_number = notification.sends + 1
     waiting: list[TargetResult] = []
     with transaction.atomic():
         for row, result in zip(pending, results, strict=True):
             row.attempts += 1
-            row.status = _status_of(result, row.attempts)
+            row.status = _status_of(result, row.attempts, policy)
             row.message_id = result.message_id or ""
             row.error_code = str(result.error_code) if result.error_code else ""
             row.error_message = (result.error_message or "")[:300]
@@ -251,7 +245,7 @@ def _store_results(
             if row.status == PushTarget.Status.PENDING:
                 waiting.append(result)
         PushNotification.objects.filter(pk=notification.pk).update(sends=send_number)
-    return retry_delay(send_number, waiting) if waiting else None
+    return retry_delay(send_number, waiting, policy) if waiting else None
 
 
 def _finish(notification: PushNotification, *, retry_in: float | None) -> None:

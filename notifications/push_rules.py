@@ -5,15 +5,20 @@ A money-moving request may carry device tokens in the transaction's metadata und
 relay hands over an event saying the transaction reached a final state, one push goes to those
 devices: at most one per event (``PushNotification.source_event`` is unique), sent by the usual
 ``notifications.push_send`` task with the usual per-target results, dead tokens and retries.
+One event whose push cannot be built (data the code does not expect) is logged with its id and
+skipped; it never stops the relay's batch (STYLE.md §36).
 """
 
 from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+
 from core.errors import ValidationFailed
 from core.money import Money
 from ledger.models import OutboxEvent, Transaction
+from ledger.services.review import item_guard
 from notifications.models import PushNotification
 from notifications.providers.base import PushMessage, PushTargets
 from notifications.push import push_create
@@ -57,15 +62,26 @@ def push_rules_apply(events: list[OutboxEvent]) -> list[int]:
     created: list[int] = []
     for event in finals:
         txn = transactions.get(event.aggregate_id)
-        push = _push_of(event, txn) if txn is not None and event.pk not in done else None
-        if push is None:
+        if txn is None or event.pk in done:
             continue
-        try:
-            notification = push_create(
-                partner=event.partner, mode=event.mode, message=push[0], targets=push[1], source_event=event
-            )
-        except ValidationFailed as exc:
-            logger.warning("end-user push of %s skipped: %s", event.public_id, exc.detail)
-            continue
-        created.append(notification.pk)
+        # The transaction is final and not ours to set aside: the guard only logs and moves on;
+        # the savepoint undoes whatever the failed item wrote inside the relay's transaction.
+        with item_guard(work="notifications.push_rules", transaction=None, item=event.public_id), transaction.atomic():
+            notification_id = _push_for(event, txn)
+            if notification_id is not None:
+                created.append(notification_id)
     return created
+
+
+def _push_for(event: OutboxEvent, txn: Transaction) -> int | None:
+    push = _push_of(event, txn)
+    if push is None:
+        return None
+    try:
+        notification = push_create(
+            partner=event.partner, mode=event.mode, message=push[0], targets=push[1], source_event=event
+        )
+    except ValidationFailed as exc:
+        logger.warning("end-user push of %s skipped: %s", event.public_id, exc.detail)
+        return None
+    return notification.pk

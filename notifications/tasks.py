@@ -1,9 +1,17 @@
-"""Celery tasks of the notifications app (queue ``notifications``): webhook attempts and pushes."""
+"""Celery tasks of the notifications app (queue ``notifications``): webhook attempts and pushes.
+
+Tasks import the services, never the reverse: the services enqueue these tasks by name
+(``core.tasks.enqueue_on_commit``). Each task's service guards its one item: an unexpected error
+is logged with the row's id and the row is set aside (failed), so the beat's safety nets below
+never pick it up again.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from core.tasks import enqueue
+from notifications.push import push_notifications_due, push_send
 from notifications.webhooks import webhook_deliveries_due, webhook_delivery_attempt
 
 
@@ -25,7 +33,7 @@ def webhook_retry_due() -> int:
     """Beat safety net: re-enqueue pending deliveries whose attempt is due (a lost task, a restart)."""
     ids = webhook_deliveries_due()
     for delivery_id in ids:
-        webhook_deliver.delay(delivery_id)
+        enqueue("notifications.webhook_deliver", delivery_id)
     return len(ids)
 
 
@@ -35,8 +43,6 @@ def push_send_task(notification_id: int) -> int:
 
     Safe to run twice: the notification is claimed with a lease and only pending targets are sent.
     """
-    from notifications.push import push_send
-
     outcome = push_send(notification_id)
     if outcome.retry_in is not None:
         push_send_task.apply_async((notification_id,), countdown=outcome.retry_in)
@@ -46,9 +52,7 @@ def push_send_task(notification_id: int) -> int:
 @shared_task(name="notifications.push_retry_due", ignore_result=True)
 def push_retry_due() -> int:
     """Beat safety net: re-enqueue queued pushes whose send is overdue (lost task, expired lease)."""
-    from notifications.push import push_notifications_due
-
     ids = push_notifications_due()
     for notification_id in ids:
-        push_send_task.delay(notification_id)
+        enqueue("notifications.push_send", notification_id)
     return len(ids)

@@ -9,11 +9,16 @@ the event envelope, signed like the partner's own requests::
 
 with one ``v1`` per active signing secret of the partner in the event's mode (rotation), the
 timestamp fresh on every attempt. Outcomes: 2xx delivered; 5xx, 408, 429, timeouts and
-connection errors retried with exponential backoff for up to ``WEBHOOK_RETRY_WINDOW_SECONDS``
-(24 h); any other answer (4xx, 3xx) ends the delivery at once. The URL is validated again right
+connection errors retried with the "webhooks" execution policy's backoff (``core.policy``: first
+delay, cap) for up to its ``review_after`` window (24 h) from the event's hand-over; any
+other answer (4xx, 3xx) ends the delivery at once. The policy is the same in both modes: a test
+partner's endpoint is the partner's own server, not one of our simulators, so the sandbox's
+pace does not apply to it. The URL is validated again right
 before each attempt (SSRF: DNS answers change). Partners de-duplicate by ``X-Event-Id``.
 One aggregate's events (a transaction's created → processing → succeeded) reach a partner in
 event order: a later one waits while an earlier one is still pending (retrying) for that partner.
+An attempt that fails unexpectedly (a bug, a secret that no longer decrypts) is logged with the
+delivery's id and the delivery is set aside as failed: never retried by the safety net.
 """
 
 from __future__ import annotations
@@ -25,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,18 +37,20 @@ from django.utils import timezone
 from core.errors import ProviderError, ValidationFailed
 from core.http import ProviderHttpClient, ProviderResponse, Timeouts, excerpt
 from core.metrics import webhook_deliveries_total
+from core.policy import RetryPolicy, policy_for
 from core.signing import SIGNATURE_HEADER, format_signature_header, sign_request
+from core.tasks import enqueue_on_commit
 from ledger.models import OutboxEvent
+from ledger.services.review import item_guard
 from notifications.models import WebhookAttempt, WebhookDelivery
 from partners.selectors import signing_secret_values_active
 from partners.webhooks import validate_webhook_url
 
 logger = logging.getLogger("notifications.webhooks")
 
-DEFAULT_RETRY_BASE_SECONDS = 30.0
-MAX_RETRY_DELAY_SECONDS = 3600.0
-RETRY_WINDOW_SECONDS = 24 * 3600
-LEASE_SECONDS = 60
+RAIL = "webhooks"  # settings.EXECUTION_POLICIES
+DELIVER_WORK = "notifications.webhook_deliver"
+LEASE_SECONDS = 60  # how long one attempt may hold a delivery (not a retry number)
 ORDER_WAIT_SECONDS = 1.0  # how long after an earlier event's attempt a later one tries again
 TIMEOUTS = Timeouts(connect=3.0, read=10.0)
 RETRYABLE_STATUSES = frozenset({408, 429})
@@ -124,11 +130,21 @@ def webhook_delivery_attempt(delivery_id: int, *, force: bool = False) -> Attemp
     Never sends a delivery that is delivered, failed, not yet due, or leased by another worker
     (safe to run twice). Never sends to a URL that no longer passes ``validate_webhook_url``.
     Never sends an event while an earlier event of the same aggregate is pending for the partner.
+    An unexpected error is logged with the delivery's id and sets the delivery aside (failed).
     """
     now = timezone.now()
     delivery = _claim(delivery_id, now=now, force=force)
     if delivery is None:
         return AttemptResult(attempted=False, status="not_due")
+    result: AttemptResult | None = None
+    with item_guard(work=DELIVER_WORK, transaction=None, item=delivery.public_id):
+        result = _attempt(delivery, now=now)
+    if result is None:  # the guard caught an unexpected error (logged with the delivery's id)
+        return _set_aside(delivery)
+    return result
+
+
+def _attempt(delivery: WebhookDelivery, *, now: datetime) -> AttemptResult:
     wait = _earlier_pending(delivery, now=now)
     if wait is not None:
         return wait
@@ -145,6 +161,19 @@ def webhook_delivery_attempt(delivery_id: int, *, force: bool = False) -> Attemp
         return _record(delivery, number, now, WebhookAttempt.Outcome.RETRYABLE, latency=latency, error=str(exc))
     latency = time.perf_counter() - started
     return _record(delivery, number, now, _outcome_of(response.status), latency=latency, response=response)
+
+
+def _set_aside(delivery: WebhookDelivery) -> AttemptResult:
+    """Fail the delivery for good (no attempt is recorded: none was made as far as we know)."""
+    now = timezone.now()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookDelivery.Status.FAILED,
+        last_error="Set aside: the attempt failed unexpectedly; staff were alerted.",
+        lease_until=None,
+        next_attempt_at=None,
+        updated_at=now,
+    )
+    return AttemptResult(attempted=False, status=WebhookDelivery.Status.FAILED)
 
 
 def _earlier_pending(delivery: WebhookDelivery, *, now: datetime) -> AttemptResult | None:
@@ -209,10 +238,9 @@ def _post(delivery: WebhookDelivery) -> ProviderResponse:
         client.close()
 
 
-def retry_delay(attempt_number: int) -> float:
-    """Seconds before attempt ``attempt_number + 1``: base * 2^(n-1), capped at one hour."""
-    base = float(getattr(settings, "WEBHOOK_RETRY_BASE_SECONDS", DEFAULT_RETRY_BASE_SECONDS))
-    return float(min(base * 2 ** (attempt_number - 1), MAX_RETRY_DELAY_SECONDS))
+def retry_delay(attempt_number: int, policy: RetryPolicy | None = None) -> float:
+    """Seconds before attempt ``attempt_number + 1``: the policy's bounded exponential backoff."""
+    return (policy or policy_for(RAIL)).delay(attempt_number - 1)
 
 
 def _record(
@@ -230,11 +258,13 @@ def _record(
     if outcome == WebhookAttempt.Outcome.DELIVERED:
         status = WebhookDelivery.Status.DELIVERED
     elif outcome == WebhookAttempt.Outcome.RETRYABLE:
-        retry_in = retry_delay(number)
-        window = float(getattr(settings, "WEBHOOK_RETRY_WINDOW_SECONDS", RETRY_WINDOW_SECONDS))
-        out_of_time = now + timedelta(seconds=retry_in) > delivery.created_at + timedelta(seconds=window)
-        status = WebhookDelivery.Status.FAILED if out_of_time else WebhookDelivery.Status.PENDING
-        retry_in = None if out_of_time else retry_in
+        policy = policy_for(RAIL)  # one policy in both modes (module docstring)
+        retry_in = retry_delay(number, policy)
+        window_end = delivery.created_at + timedelta(seconds=policy.review_after)
+        # the window bounds the attempts (a replay opens a new one), not max_attempts
+        given_up = now + timedelta(seconds=retry_in) > window_end
+        status = WebhookDelivery.Status.FAILED if given_up else WebhookDelivery.Status.PENDING
+        retry_in = None if given_up else retry_in
     else:
         status = WebhookDelivery.Status.FAILED
     with transaction.atomic():
@@ -271,7 +301,8 @@ def _record(
 
 def webhook_delivery_replay(delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again (ops console, partner request): back to pending, due now, with a new
-    24 h window. The body and event id stay the same, so the partner can de-duplicate."""
+    retry window (the policy's ``review_after``). The body and event id stay the same, so the
+    partner can de-duplicate."""
     now = timezone.now()
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=WebhookDelivery.Status.PENDING,
@@ -281,9 +312,7 @@ def webhook_delivery_replay(delivery: WebhookDelivery) -> WebhookDelivery:
         created_at=now,
         updated_at=now,
     )
-    from notifications.tasks import webhook_deliver
-
-    transaction.on_commit(lambda: webhook_deliver.delay(delivery.pk))
+    enqueue_on_commit(DELIVER_WORK, delivery.pk)
     delivery.refresh_from_db()
     return delivery
 

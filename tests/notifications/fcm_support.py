@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from core.http import Timeouts
@@ -36,6 +37,12 @@ def sandbox_fcm_settings(
         timeouts=timeouts,
         limits=limits or {},
     )
+
+
+def push_policy_first_delay(settings: Any, seconds: float) -> None:
+    """Set the "push" execution policy's first delay (core/policy.py) for one test."""
+    policies = settings.EXECUTION_POLICIES
+    settings.EXECUTION_POLICIES = {**policies, "push": replace(policies["push"], first_delay=seconds)}
 
 
 def delivered() -> list[dict[str, Any]]:

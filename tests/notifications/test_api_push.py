@@ -11,7 +11,13 @@ from notifications.models import PushNotification, PushTarget
 from notifications.push import push_send
 from partners.models import Mode
 from partners.services import PartnerCreated, partner_create
-from tests.notifications.fcm_support import attempts_for, delivered, delivered_to, requests_received
+from tests.notifications.fcm_support import (
+    attempts_for,
+    delivered,
+    delivered_to,
+    push_policy_first_delay,
+    requests_received,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PATH = "/api/v1/notifications/push"
@@ -68,7 +74,7 @@ def test_three_tokens_one_unregistered_gives_two_delivered_and_one_dead(client: 
 
 
 def test_a_retryable_error_is_retried_then_succeeds(client: AddonPartnerClient, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.PUSH_RETRY_BASE_SECONDS = 0  # due at once; the backoff itself is checked below
+    push_policy_first_delay(settings, 0)  # due at once; the backoff itself is checked below
     accepted = client.post(
         PATH, json={"tokens": ["device-unavailable-1", "device-ok-2"], "body": "hi"}, idempotency_key="p2"
     )
@@ -90,7 +96,8 @@ def test_a_retryable_error_is_retried_then_succeeds(client: AddonPartnerClient, 
     assert len(delivered_to("device-ok-2")) == 1  # the delivered one was not sent again
 
 
-def test_quota_and_internal_back_off(client: AddonPartnerClient) -> None:
+def test_quota_and_internal_back_off(client: AddonPartnerClient, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.SANDBOX_POLL_FIRST_SECONDS = 5  # the sandbox cap (2 s) would shorten the push policy's first delay
     accepted = client.post(PATH, json={"tokens": ["device-quota-1"], "body": "hi"}, idempotency_key="p3")
     assert send_now(accepted.body["id"]) == 30.0  # Retry-After: 30 from FCM
     assert send_now(accepted.body["id"]) is None  # not due: nothing sent
@@ -184,10 +191,11 @@ def test_a_final_transaction_state_notifies_the_end_users_devices_once(created: 
 def test_without_an_fcm_connection_nothing_is_sent_and_retries_are_bounded(
     client: AddonPartnerClient, settings
 ) -> None:  # type: ignore[no-untyped-def]
-    from notifications.push import MAX_SENDS
+    from core.policy import policy_for
     from partners.models import ProviderConnection
 
-    settings.PUSH_RETRY_BASE_SECONDS = 0
+    push_policy_first_delay(settings, 0)
+    MAX_SENDS = policy_for("push", "test").max_attempts  # the policy bounds the sends
     ProviderConnection.objects.filter(connector="fcm").update(is_enabled=False)
     accepted = client.post(PATH, json={"tokens": ["device-a-1"], "body": "x"}, idempotency_key="p7")
     assert accepted.status == 202

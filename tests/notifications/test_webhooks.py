@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -88,6 +88,12 @@ def endpoint_factory() -> Iterator[object]:
         server.server_close()
 
 
+def webhook_policy(settings, **changes: float) -> None:  # type: ignore[no-untyped-def]
+    """Change the "webhooks" execution policy (core/policy.py) for one test."""
+    policies = settings.EXECUTION_POLICIES
+    settings.EXECUTION_POLICIES = {**policies, "webhooks": replace(policies["webhooks"], **changes)}
+
+
 def make_partner(webhook_url: str) -> PartnerCreated:
     return partner_create(name="Acme Fintech", mode=Mode.TEST, scopes=ALL_SCOPES, webhook_url=webhook_url)
 
@@ -151,7 +157,7 @@ def test_a_succeeded_transaction_gives_exactly_one_signed_webhook(endpoint_facto
 
 
 def test_an_endpoint_answering_500_then_200_gets_the_event_twice_with_one_event_id(endpoint_factory, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 0  # the retry is due at once (backoff itself: test below)
+    webhook_policy(settings, first_delay=0)  # the retry is due at once (backoff itself: test below)
     endpoint = endpoint_factory([500, 200])
     created = make_partner(endpoint.url)
     account = account_get_or_create_partner_account(partner=created.partner, mode=Mode.TEST, currency="XOF")
@@ -179,7 +185,7 @@ def test_an_endpoint_answering_500_then_200_gets_the_event_twice_with_one_event_
 
 
 def test_an_endpoint_answering_400_gets_the_event_once(endpoint_factory, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    webhook_policy(settings, first_delay=0)
     endpoint = endpoint_factory([400])
     created = make_partner(endpoint.url)
     succeeded_cash_in(created.partner)
@@ -202,7 +208,7 @@ def test_retries_back_off_exponentially_and_stop_after_the_window(endpoint_facto
     assert webhook_delivery_attempt(delivery.pk).retry_in == 30.0
     assert webhook_delivery_attempt(delivery.pk).attempted is False  # not due for 30 s
     assert webhook_delivery_attempt(delivery.pk, force=True).retry_in == 60.0
-    settings.WEBHOOK_RETRY_WINDOW_SECONDS = 60  # the next delay (120 s) ends past the window
+    webhook_policy(settings, review_after=60)  # the next delay (120 s) ends past the window
     last = webhook_delivery_attempt(delivery.pk, force=True)
     assert (last.status, last.retry_in) == ("failed", None)
     assert len(endpoint.received) == 3
@@ -314,7 +320,7 @@ def test_due_deliveries_are_found_by_the_safety_net(endpoint_factory) -> None:  
 
 
 def test_one_transactions_webhooks_arrive_in_event_order(endpoint_factory, settings) -> None:  # type: ignore[no-untyped-def]
-    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    webhook_policy(settings, first_delay=0)
     endpoint = endpoint_factory([500, 200])
     created = make_partner(endpoint.url)
     succeeded_cash_in(created.partner)

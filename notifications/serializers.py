@@ -1,0 +1,205 @@
+"""Request bodies of the push API, validated by DRF serializers (one partner-API dialect).
+
+The serializers check the shape and the types: every text is a string that FCM can carry (no
+NUL, no lone surrogate: JSON lets ``"\\ud800"`` through, UTF-8 cannot encode it), numbers are
+numbers, unknown fields are refused. The rules that are FCM's own (payload size, reserved data
+keys, at most 500 tokens, exactly one target kind, option values) stay in
+``notifications.validation``, which the serializer applies in ``validate`` and the FCM connector
+applies again before anything is sent; their field names (``payload``, ``targets``,
+``data.<key>``, ``android.priority``…) are the ones partners already program against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from rest_framework import serializers
+
+from notifications.providers.base import AndroidOptions, ApnsOptions, PushMessage, PushTargets
+from notifications.validation import validate_push
+
+NOT_A_STRING = "Must be a string."
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot travel as text to FCM or Kafka (None when it can)."""
+    if "\x00" in value:
+        return "Null characters are not allowed."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text (no lone surrogates)."
+    return None
+
+
+class TextField(serializers.CharField):
+    """A string as given: never coerced from a number or a boolean, valid UTF-8, no NUL."""
+
+    def __init__(self, *, not_a_string: str = NOT_A_STRING, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+        self.error_messages["invalid"] = not_a_string
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        problem = text_problem(data)
+        if problem is not None:
+            raise serializers.ValidationError(problem)
+        return str(super().to_internal_value(data))
+
+
+class WholeNumberField(serializers.IntegerField):
+    """An integer as given: ``"60"``, ``60.0`` and ``true`` are refused, not converted."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class FlagField(serializers.BooleanField):
+    """A JSON boolean as given (``"yes"`` and ``1`` are refused)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class TokenListField(serializers.ListField):
+    """Device tokens; a problem with one token is reported as ``tokens[<index>]``."""
+
+    def run_child_validation(self, data: list[Any]) -> list[Any]:
+        result: list[Any] = []
+        errors: list[Any] = []
+        for item in data:
+            try:
+                result.append(self.child.run_validation(item))
+                errors.append([])
+            except serializers.ValidationError as exc:
+                errors.append(exc.detail)
+        if any(errors):
+            raise serializers.ValidationError(errors)  # a list: flattened as tokens[i] by core.api.errors
+        return result
+
+
+class DataField(serializers.DictField):
+    """String data for the app: values and keys must be text FCM can carry."""
+
+    def to_internal_value(self, data: Any) -> dict[str, str]:
+        if isinstance(data, dict):
+            for key in data:
+                problem = text_problem(str(key))
+                if problem is not None:
+                    raise serializers.ValidationError(f"Data keys: {problem}")
+        return dict(super().to_internal_value(data))
+
+
+class ClosedSerializer(serializers.Serializer):
+    """Refuses fields it does not know (a typo must not be silently ignored)."""
+
+    unknown_message = "Unknown field."
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if unknown and isinstance(exc.detail, dict):
+                raise serializers.ValidationError({**self._unknown_errors(unknown), **exc.detail}) from exc
+            raise
+        if unknown:
+            raise serializers.ValidationError(self._unknown_errors(unknown))
+        return value
+
+    def _unknown_errors(self, unknown: list[str]) -> dict[str, Any]:
+        return {key: [self.unknown_message] for key in unknown}
+
+
+class ClosedOptionsSerializer(ClosedSerializer):
+    """Options of one platform: an unknown option is reported on the platform itself."""
+
+    def _unknown_errors(self, unknown: list[str]) -> dict[str, Any]:
+        return {"non_field_errors": [f"Unknown options: {', '.join(unknown)}."]}
+
+
+class AndroidOptionsSerializer(ClosedOptionsSerializer):
+    """``AndroidOptions``; value rules (priority, TTL range, colour) are checked by validation.py."""
+
+    priority = TextField(required=False, allow_null=True)
+    ttl_seconds = WholeNumberField(required=False, allow_null=True)
+    collapse_key = TextField(required=False, allow_null=True)
+    channel_id = TextField(required=False, allow_null=True)
+    sound = TextField(required=False, allow_null=True)
+    tag = TextField(required=False, allow_null=True)
+    click_action = TextField(required=False, allow_null=True)
+    color = TextField(required=False, allow_null=True)
+    icon = TextField(required=False, allow_null=True)
+
+
+class ApnsOptionsSerializer(ClosedOptionsSerializer):
+    """``ApnsOptions``; value rules (badge ≥ 0, priority 5 or 10) are checked by validation.py."""
+
+    badge = WholeNumberField(required=False, allow_null=True)
+    sound = TextField(required=False, allow_null=True)
+    category = TextField(required=False, allow_null=True)
+    thread_id = TextField(required=False, allow_null=True)
+    content_available = FlagField(required=False)
+    mutable_content = FlagField(required=False)
+    priority = WholeNumberField(required=False, allow_null=True)
+    collapse_id = TextField(required=False, allow_null=True)
+
+
+class PushOptionsSerializer(ClosedSerializer):
+    android = AndroidOptionsSerializer(required=False, allow_null=True)
+    apns = ApnsOptionsSerializer(required=False, allow_null=True)
+
+
+class PushCreateSerializer(ClosedSerializer):
+    """``POST /api/v1/notifications/push``: exactly one of tokens, topic or condition, and content.
+
+    ``validated_data`` holds ``message`` (``PushMessage``) and ``targets`` (``PushTargets``).
+    """
+
+    tokens = TokenListField(
+        child=TextField(not_a_string="A token must be a non-empty string."), required=False, allow_null=True
+    )
+    topic = TextField(required=False, allow_null=True)
+    condition = TextField(required=False, allow_null=True)
+    title = TextField(required=False, allow_null=True)
+    body = TextField(required=False, allow_null=True)
+    data = DataField(  # type: ignore[assignment]  # a field named "data": the metaclass pops it from the class
+        child=TextField(not_a_string="Data values must be strings (FCM carries strings only)."),
+        required=False,
+        allow_null=True,
+    )
+    options = PushOptionsSerializer(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        options = attrs.get("options") or {}
+        android, apns = options.get("android"), options.get("apns")
+        message = PushMessage(
+            title=attrs.get("title"),
+            body=attrs.get("body"),
+            data=attrs.get("data") or {},
+            android=AndroidOptions(**_given(android, AndroidOptions)) if android is not None else None,
+            apns=ApnsOptions(**_given(apns, ApnsOptions)) if apns is not None else None,
+        )
+        tokens = tuple(attrs.get("tokens") or ())
+        targets = PushTargets(tokens=tokens, topic=attrs.get("topic"), condition=attrs.get("condition"))
+        problems = validate_push(message, targets)  # FCM's rules (notifications/validation.py)
+        if problems:
+            errors: dict[str, list[str]] = {}
+            for problem in problems:
+                errors.setdefault(problem.field, []).append(problem.message)
+            raise serializers.ValidationError(errors)
+        return {"message": message, "targets": targets}
+
+
+def _given(options: dict[str, Any], cls: type[Any]) -> dict[str, Any]:
+    """The options given, restricted to the dataclass's fields (DRF leaves out the missing ones)."""
+    names = {field.name for field in dataclasses.fields(cls)}
+    return {name: value for name, value in options.items() if name in names}
