@@ -10,16 +10,21 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api.pagination import CursorPaginator, Page, PageQuerySerializer, decode_cursor, encode_cursor
 from core.errors import NotFound
-from core.money import Money
 from ledger.idempotency import idempotent
 from partners.api_base import PartnerApiView
 from partners.models import Scope
 from payments import selectors, services
+from payments.providers.base import Biller
 from payments.serializers import (
+    BillerPageSerializer,
+    BillPaymentSerializer,
     LookupInput,
+    LookupSerializer,
     PaymentInput,
     QuoteInput,
+    QuoteSerializer,
     bill_payment_representation,
     biller_representation,
     lookup_representation,
@@ -37,16 +42,31 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 class BillerListApi(PartnerApiView):
+    paginator = CursorPaginator(key="code", descending=False)
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
+        operation_id="bills_billers_list",
         tags=["bills"],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[PageQuerySerializer],
+        responses={200: BillerPageSerializer},
         summary="Billers: reference format, amount limits and offers (cached a few minutes)",
     )
     def get(self, request: Request) -> Response:
-        billers = services.biller_list(mode=self.mode)
-        return Response({"object": "list", "data": [biller_representation(biller) for biller in billers]})
+        limit, cursor = self.paginator.params(request.query_params)
+        page = _catalogue_page(services.biller_list(mode=self.mode), limit=limit, cursor=cursor)
+        return Response(page.body([biller_representation(biller) for biller in page.rows]))
+
+
+def _catalogue_page(billers: list[Biller], *, limit: int, cursor: str | None) -> Page[Any]:
+    """A page of the cached catalogue (a provider's list, not a queryset), keyed and encoded as
+    ``CursorPaginator`` does: by code, the cursor is the last code of the page."""
+    rows = sorted(billers, key=lambda biller: biller.code)
+    if cursor:
+        after = str(decode_cursor(cursor))
+        rows = [biller for biller in rows if biller.code > after]
+    page = rows[:limit]
+    return Page[Any](page, encode_cursor(page[-1].code) if len(rows) > limit else None)
 
 
 class LookupCreateApi(PartnerApiView):
@@ -57,7 +77,7 @@ class LookupCreateApi(PartnerApiView):
     @extend_schema(
         tags=["bills"],
         request=LookupInput,
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: LookupSerializer},
         summary="Look a customer up: name and open bills, or prepaid limits",
     )
     def post(self, request: Request) -> Response:
@@ -75,20 +95,19 @@ class QuoteCreateApi(PartnerApiView):
         tags=["bills"],
         request=QuoteInput,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: OpenApiTypes.OBJECT},
+        responses={201: QuoteSerializer},
         summary="Quote (simulate) a payment: fee, total, expires_at",
     )
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(QuoteInput, request)
-        amount = Money.parse(data["amount"], data["currency"]) if "amount" in data else None
         quote = services.quote_create(
             partner=self.partner,
             mode=self.mode,
             biller_code=data["biller"],
             customer_reference=data["customer_reference"],
             bill_id=data.get("bill_id"),
-            amount=amount,
+            amount=data.get("money"),
         )
         return Response(quote_representation(quote), status=201)
 
@@ -100,7 +119,7 @@ class PaymentCreateApi(PartnerApiView):
         tags=["bills"],
         request=PaymentInput,
         parameters=[IDEMPOTENCY_KEY, PREFER],
-        responses={202: OpenApiTypes.OBJECT},
+        responses={202: BillPaymentSerializer},
         summary="Pay a quote: validated, amount + fee held, executed asynchronously",
     )
     @idempotent
@@ -121,7 +140,9 @@ class PaymentDetailApi(PartnerApiView):
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
-        tags=["bills"], responses={200: OpenApiTypes.OBJECT}, summary="A bill payment with its receipt and transaction"
+        tags=["bills"],
+        responses={200: BillPaymentSerializer},
+        summary="A bill payment with its receipt and transaction",
     )
     def get(self, request: Request, payment_id: str) -> Response:
         payment = selectors.bill_payment_get(partner=self.partner, mode=self.mode, payment_id=payment_id)

@@ -6,8 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.money import format_minor
-from ledger.serializers import transaction_representation
+from core.money import Money, MoneyError, format_minor
+from ledger.serializers import TransactionSerializer, transaction_representation
 from payments.models import BillPayment, Quote
 from payments.providers.base import Biller, Lookup, Offer
 
@@ -18,10 +18,14 @@ class LookupInput(serializers.Serializer):
 
 
 class QuoteInput(serializers.Serializer):
+    """A bill (``bill_id`` from the lookup) or a prepaid ``amount``; the validated data carries the
+    amount as ``money`` (a ``Money``), parsed here so the view has nothing left to check."""
+
     biller = serializers.CharField(max_length=40)
     customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
     bill_id = serializers.CharField(max_length=80, required=False)
-    amount = serializers.JSONField(required=False)  # a decimal string, parsed strictly by Money.parse
+    # A decimal string, parsed strictly by Money.parse (a JSON number is refused, not coerced).
+    amount = serializers.JSONField(required=False, help_text='decimal string in major units, e.g. "5000"')
     currency = serializers.CharField(max_length=3, required=False, default="XOF")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -34,6 +38,11 @@ class QuoteInput(serializers.Serializer):
             raise serializers.ValidationError(
                 {"bill_id": "required: the bill_id of an open bill (from the lookup), or amount for a prepaid biller"}
             )
+        if "amount" in attrs:
+            try:
+                attrs["money"] = Money.parse(attrs.pop("amount"), attrs["currency"])
+            except MoneyError as exc:
+                raise serializers.ValidationError({"amount": exc.detail}) from None
         return attrs
 
 
@@ -129,3 +138,91 @@ def bill_payment_representation(payment: BillPayment) -> dict[str, Any]:
         "transaction": transaction_representation(payment.transaction),
         "created_at": payment.created_at.isoformat(),
     }
+
+
+# --- OpenAPI documentation of the responses (the views render with the functions above) --------
+
+
+class OfferSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    amount = serializers.CharField(help_text="decimal string in major units")
+
+
+class BillerSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    kind = serializers.CharField(help_text="bill (paid in full by bill_id) or prepaid (an amount)")
+    available = serializers.BooleanField()
+    reference_label = serializers.CharField()
+    reference_pattern = serializers.CharField()
+    reference_example = serializers.CharField()
+    min_amount = serializers.CharField()
+    max_amount = serializers.CharField()
+    currency = serializers.CharField()
+    offers = OfferSerializer(many=True)
+
+
+class BillerPageSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = BillerSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class OpenBillSerializer(serializers.Serializer):
+    bill_id = serializers.CharField()
+    period = serializers.CharField()
+    amount = serializers.CharField()
+    due_date = serializers.DateField()
+
+
+class LookupSerializer(serializers.Serializer):
+    object = serializers.CharField(default="bill_lookup")
+    biller = serializers.CharField()
+    customer_reference = serializers.CharField()
+    customer_name = serializers.CharField()
+    currency = serializers.CharField()
+    bills = OpenBillSerializer(many=True)
+    min_amount = serializers.CharField(allow_null=True)
+    max_amount = serializers.CharField(allow_null=True)
+    offers = OfferSerializer(many=True)
+
+
+class QuoteSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="qte_…")
+    object = serializers.CharField(default="bill_quote")
+    biller = serializers.CharField()
+    customer_reference = serializers.CharField()
+    bill_id = serializers.CharField(allow_null=True)
+    amount = serializers.CharField()
+    fee = serializers.CharField()
+    total = serializers.CharField()
+    currency = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    used = serializers.BooleanField()
+
+
+class ReceiptSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    tokens = serializers.ListField(child=serializers.CharField())
+    kwh = serializers.CharField(allow_null=True)
+    provider_payment_id = serializers.CharField(allow_null=True)
+
+
+class BillPaymentSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="pay_…")
+    object = serializers.CharField(default="bill_payment")
+    quote_id = serializers.CharField()
+    biller = serializers.CharField()
+    customer_reference = serializers.CharField()
+    bill_id = serializers.CharField(allow_null=True)
+    amount = serializers.CharField()
+    fee = serializers.CharField()
+    total = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    receipt = ReceiptSerializer(allow_null=True)
+    transaction = TransactionSerializer()
+    created_at = serializers.DateTimeField()

@@ -262,3 +262,33 @@ def test_each_send_to_an_unreachable_provider_leaves_one_unavailable_record(bill
         _assert_completed(call, txn, operation="pay", outcome="unavailable")
         assert (call.http_status, call.retryable) == (None, True)
     assert paid(txn.public_id) == 0
+
+
+# --- one partner-API dialect --------------------------------------------------------------------------
+
+
+def test_the_biller_catalogue_pages_with_the_one_cursor_paginator(bills: Bills) -> None:
+    codes: list[str] = []
+    path = "/api/v1/bills/billers?limit=2"
+    for _ in range(3):
+        status, _, page = bills.client.get(path)
+        assert status == 200, page
+        assert page["object"] == "list" and len(page["data"]) <= 2
+        codes += [biller["code"] for biller in page["data"]]
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            break
+        path = f"/api/v1/bills/billers?limit=2&cursor={page['next_cursor']}"
+    assert codes == sorted(BILLERS)  # each biller once, in code order, over three pages
+
+    status, _, whole = bills.client.get("/api/v1/bills/billers")
+    assert (len(whole["data"]), whole["has_more"], whole["next_cursor"]) == (len(BILLERS), False, None)
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("limit=0", "limit"), ("limit=101", "limit"), ("cursor=%25%25", "cursor")]
+)
+def test_a_bad_page_of_billers_is_a_400_naming_the_field(bills: Bills, query: str, field: str) -> None:
+    status, headers, body = bills.client.get(f"/api/v1/bills/billers?{query}")
+    assert (status, body["code"], headers["Content-Type"]) == (400, "validation_error", "application/problem+json")
+    assert [error["field"] for error in body["errors"]] == [field]
