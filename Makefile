@@ -1,16 +1,18 @@
 # Addon Partner: `make run` starts the gateway, `make test` runs lint and the whole suite.
 SHELL := /bin/bash
 PYTHON ?= python3.11
-VENV := .venv
+# VENV: where the virtualenv lives (default .venv in this checkout; another checkout may share one)
+VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services venv migrate demo run test lint format bench clean
+.PHONY: help setup services venv migrate demo run reset-demo test lint format bench clean
 
 help:
-	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT)"
+	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
+	@echo "make reset-demo  drop this checkout's demo database, Redis database and credentials"
 	@echo "make test   set up, lint, and run the whole suite (reports/ gets junit.xml and coverage.xml)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make bench  benchmarks in bench/ (ratios measured in one run)"
@@ -24,8 +26,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+# PostgreSQL and Redis up, and this checkout's own database (.demo/checkout.env, written once)
 services:
-	@scripts/services.sh addon_partner
+	@scripts/services.sh
 
 setup: venv services
 
@@ -45,8 +48,14 @@ run: demo
 	@echo "  Health       http://127.0.0.1:$(PORT)/health/ready"
 	@echo "  Credentials  .demo/credentials.json"
 	@echo ""
-	PORT=$(PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) \
-		$(BIN)/honcho start -f Procfile
+	@echo "  Stop         Ctrl-C        Reset   make reset-demo"
+	@echo ""
+	@PORT=$(PORT) PUBLIC_BASE_URL=http://127.0.0.1:$(PORT) PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) VENV=$(VENV) \
+		scripts/run.sh
+
+# Stop `make run` first (Ctrl-C). The next `make run` starts from an empty demo.
+reset-demo:
+	@scripts/reset_demo.sh
 
 lint: venv
 	$(BIN)/ruff check .

@@ -63,7 +63,11 @@ def banking_sandbox_connect(
 
 @register_seeder("banking")
 def seed_banking(context: DemoContext) -> dict[str, Any]:
-    banking_sandbox_connect(sandbox_url=context.sandbox_url, callback_url=context.callback_url("partner-bank"))
+    banking_sandbox_connect(
+        sandbox_url=context.sandbox_url,
+        callback_url=context.callback_url("partner-bank"),
+        read_timeout_seconds=context.read_timeout_seconds,
+    )
     return {
         "providers": [CORE_BANKING_CODE, PARTNER_BANK_CODE],
         "sandbox": context.sandbox_url + "banks/",

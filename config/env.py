@@ -4,11 +4,18 @@ Every setting the gateway takes from the outside is declared here, parsed into a
 refused loudly (``ImproperlyConfigured``) when it is missing or malformed. A secret may be
 given as ``NAME_FILE`` (a path whose content is the value), the way container orchestrators
 mount secrets. Nothing else in the code base reads ``os.environ``.
+
+In development, variables the process environment does not set are taken from the checkout's
+own settings file, ``.demo/checkout.env`` (``KEY=value`` lines, written once by
+``scripts/checkout_env.sh`` when ``make run`` first runs): each checkout on a machine has its own
+database and Redis database, so two checkouts never share, reset or rotate each other's demo.
+Tests and production never read it.
 """
 
 from __future__ import annotations
 
 import os
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,12 +43,43 @@ class Variable:
 
 REGISTRY: dict[str, Variable] = {}
 
+CHECKOUT_ENV_FILE = Path(__file__).resolve().parent.parent / ".demo" / "checkout.env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``KEY=value`` lines (blank lines and ``#`` comments skipped); {} when the file is absent."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path} cannot be read: {exc}") from exc
+    values = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ImproperlyConfigured(f"{path}:{number}: expected NAME=value")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def default_source(
+    environ: Mapping[str, str] = os.environ, checkout_file: Path = CHECKOUT_ENV_FILE
+) -> Mapping[str, str]:
+    """The process environment, over the checkout's settings file in development only."""
+    if environ.get("DJANGO_ENV", "development") != "development":
+        return environ
+    return ChainMap(dict(environ), read_env_file(checkout_file))
+
 
 @dataclass
 class Env:
     """Typed access to a mapping of environment variables (``os.environ`` by default)."""
 
-    source: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    source: Mapping[str, str] = field(default_factory=default_source)
 
     def _raw(self, name: str, *, secret: bool) -> str | None:
         if secret:

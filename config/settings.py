@@ -190,7 +190,9 @@ SANDBOX_LATENCY_MS = env.integer(
     "SANDBOX_LATENCY_MS", "0", description="latency added to every simulated provider call (benchmarks)"
 )
 SANDBOX_HANG_SECONDS = env.number(
-    "SANDBOX_HANG_SECONDS", "3", description="how long a simulator stalls for the 'times out' outcome (9902)"
+    "SANDBOX_HANG_SECONDS",
+    "3",
+    description="how long a simulator stalls for the 'times out' outcome (9902); outlasts the demo read timeout",
 )
 PUBLIC_BASE_URL = env.url(
     "PUBLIC_BASE_URL",
@@ -415,6 +417,8 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        # routine periodic work (beat ticks, periodic tasks that did nothing) at DEBUG: config/routine_logs.py
+        "routine": {"()": "config.routine_logs.RoutineFilter"},
         "request_context": {"()": "core.logging.RequestContextFilter"},
         "mask": {"()": "core.logging.MaskingFilter"},
     },
@@ -426,7 +430,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_context", "mask"],
+            "filters": ["routine", "request_context", "mask"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -19,7 +19,7 @@ DEMO_OM_CLIENT_ID = "om_sandbox_demo_addon_partner"
 NAMES = {"wave": "Wave", "orange_money": "Orange Money"}
 
 
-def _connect(provider: str, base_url: str, credentials: dict[str, str]) -> None:
+def _connect(provider: str, base_url: str, credentials: dict[str, str], read_timeout_seconds: float) -> None:
     code = PROVIDER_CODES[provider]
     partner = Partner.objects.filter(code=code).first()
     if partner is None:
@@ -31,7 +31,7 @@ def _connect(provider: str, base_url: str, credentials: dict[str, str]) -> None:
         base_url=base_url,
         credentials=credentials,
         connect_timeout_seconds=2.0,
-        read_timeout_seconds=5.0,
+        read_timeout_seconds=read_timeout_seconds,
         is_enabled=True,
     )
 
@@ -43,13 +43,18 @@ def seed_mobile_money(context: DemoContext) -> dict[str, Any]:
         webhook_secret="wave_sn_WHS_" + context.secret("wave_webhook_secret"),
         callback_url=context.callback_url(CALLBACK_PATHS["wave"]),
     )
-    _connect("wave", context.sandbox_url + "wave/", wave_connector_credentials(wave))
+    _connect("wave", context.sandbox_url + "wave/", wave_connector_credentials(wave), context.read_timeout_seconds)
     om = om_account_register(
         client_id=DEMO_OM_CLIENT_ID,
         client_secret=context.secret("orange_money_client_secret"),
         callback_url=context.callback_url(CALLBACK_PATHS["orange_money"]),
     )
-    _connect("orange_money", context.sandbox_url + "orange-money/", om_connector_credentials(om))
+    _connect(
+        "orange_money",
+        context.sandbox_url + "orange-money/",
+        om_connector_credentials(om),
+        context.read_timeout_seconds,
+    )
     return {
         "providers": ["wave", "orange_money"],
         "sandbox": [context.sandbox_url + p for p in ("wave/", "orange-money/")],

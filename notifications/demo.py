@@ -16,7 +16,11 @@ DEMO_PROJECT_ID = "addon-sandbox"
 
 
 def fcm_sandbox_connect(
-    *, sandbox_url: str, access_token: str | None = None, project_id: str = DEMO_PROJECT_ID
+    *,
+    sandbox_url: str,
+    access_token: str | None = None,
+    project_id: str = DEMO_PROJECT_ID,
+    read_timeout_seconds: float = 5.0,
 ) -> Partner:
     """Register the sandbox FCM project and point the test-mode ``fcm`` provider connection at it.
 
@@ -35,7 +39,7 @@ def fcm_sandbox_connect(
         base_url=sandbox_url.rstrip("/") + "/fcm",
         credentials={"project_id": project_id, "access_token": access_token},
         connect_timeout_seconds=2.0,
-        read_timeout_seconds=5.0,
+        read_timeout_seconds=read_timeout_seconds,
         is_enabled=True,
     )
     return partner
@@ -43,5 +47,9 @@ def fcm_sandbox_connect(
 
 @register_seeder("push")
 def seed_push(context: DemoContext) -> dict[str, Any]:
-    fcm_sandbox_connect(sandbox_url=context.sandbox_url, access_token="ya29.sandbox-" + context.secret("fcm_token"))
+    fcm_sandbox_connect(
+        sandbox_url=context.sandbox_url,
+        access_token="ya29.sandbox-" + context.secret("fcm_token"),
+        read_timeout_seconds=context.read_timeout_seconds,
+    )
     return {"provider": PROVIDER, "sandbox": context.sandbox_url + "fcm", "project_id": DEMO_PROJECT_ID}

@@ -14,6 +14,12 @@ from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 
+# Read timeout of every demo provider connection. The simulators' "times out" outcome (9902)
+# stalls SANDBOX_HANG_SECONDS (3 s by default): the read timeout must expire first, or the
+# stalled answer simply arrives late and nothing ever goes through `unknown`. seed_demo refuses
+# a hang that does not outlast it. 2 s is still ten times a sandbox answer on a busy laptop.
+DEMO_READ_TIMEOUT_SECONDS = 2.0
+
 
 @dataclass(frozen=True)
 class DemoContext:
@@ -23,6 +29,8 @@ class DemoContext:
     # Sandbox secrets generated on the first run and kept in .demo/credentials.json: no
     # credential is written in the repository, and seeding again reuses the same ones.
     known_secrets: dict[str, str] = field(default_factory=dict)
+    # what every seeder gives its provider connections (below SANDBOX_HANG_SECONDS)
+    read_timeout_seconds: float = DEMO_READ_TIMEOUT_SECONDS
 
     def secret(self, name: str) -> str:
         return self.known_secrets.setdefault(name, secrets.token_urlsafe(24))

@@ -39,6 +39,9 @@ def niirpay_sandbox_connect(
 @register_seeder("bills")
 def seed_bills(context: DemoContext) -> dict[str, Any]:
     niirpay_sandbox_connect(
-        sandbox_url=context.sandbox_url, api_key=DEMO_API_KEY, api_secret=context.secret("niirpay_api_secret")
+        sandbox_url=context.sandbox_url,
+        api_key=DEMO_API_KEY,
+        api_secret=context.secret("niirpay_api_secret"),
+        read_timeout_seconds=context.read_timeout_seconds,
     )
     return {"provider": PROVIDER, "sandbox": context.sandbox_url + "niirpay/"}

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Make sure PostgreSQL and Redis answer on this machine; start them when they are down,
-# then create the project's database. Idempotent; used by `make run` and `make test`.
+# then create the database: the one named as the first argument, else DATABASE_URL's, else
+# this checkout's own (scripts/checkout_env.sh). Idempotent; used by `make run` and `make test`.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
-DB_NAME=${1:-addon_partner}
 
 if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
   echo "PostgreSQL is down: starting it"
@@ -23,6 +24,17 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
 fi
 redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null || { echo "Redis did not start" >&2; exit 1; }
+
+if [[ $# -ge 1 ]]; then
+  DB_NAME=$1
+else
+  if [[ -z "${DATABASE_URL:-}" ]]; then
+    scripts/checkout_env.sh
+    DATABASE_URL=$(sed -n 's/^DATABASE_URL=//p' .demo/checkout.env)
+  fi
+  DB_NAME=${DATABASE_URL##*/}
+  DB_NAME=${DB_NAME%%\?*}
+fi
 
 if ! psql -h "$PGHOST" -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$DB_NAME'" | grep -q 1; then
   createdb -h "$PGHOST" -p "$PGPORT" -U postgres "$DB_NAME"
