@@ -16,11 +16,19 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
+
 from sandbox.orange_money.common import PROVIDER
 from sandbox.services import SimAccount, callback_enqueue
 
 ON_TIME = (0.0,)
 LATE_TWICE = (5.0, 9.0)  # outcome 9905: the same notification, late, delivered twice (DESIGN.md §6)
+
+
+def after_lost_answer() -> tuple[float, ...]:
+    """Outcome 9902: the notification follows the stalled answer (never before the caller's read
+    timeout has made the cash-in ``unknown``); the poller's status query may well come first."""
+    return (settings.SANDBOX_HANG_SECONDS + 2.0,)
 
 
 def signature_header(secret: str, raw_body: bytes, timestamp: int | None = None) -> str:

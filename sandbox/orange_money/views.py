@@ -37,7 +37,7 @@ from sandbox.orange_money.common import (
     wallet_value,
     xof_amount,
 )
-from sandbox.orange_money.events import LATE_TWICE, ON_TIME, notification_send
+from sandbox.orange_money.events import LATE_TWICE, ON_TIME, after_lost_answer, notification_send
 from sandbox.orange_money.transactions import CASH_IN, transaction_object, transaction_store, transactions_of
 from sandbox.services import (
     Outcome,
@@ -141,9 +141,8 @@ def cashin_execute(account: SimAccount, body: dict[str, Any]) -> Answer:
     transaction_store(account, transaction)
     effect_record(provider=PROVIDER, effect="cash_in", reference=reference, amount_minor=amount, currency="XOF")
     if notify:
-        notification_send(
-            account, transaction, delays=LATE_TWICE if outcome is Outcome.LATE_DUPLICATE_CALLBACK else ON_TIME
-        )
+        delays = {Outcome.LATE_DUPLICATE_CALLBACK: LATE_TWICE, Outcome.TIMEOUT_THEN_SUCCESS: after_lost_answer()}
+        notification_send(account, transaction, delays=delays.get(outcome, ON_TIME))
     answer = {
         "transactionId": transaction["transactionId"],
         "requestId": secrets.token_hex(8),
