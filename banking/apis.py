@@ -10,7 +10,6 @@ from rest_framework.response import Response
 
 from banking import selectors
 from banking.openapi import (
-    IDEMPOTENCY_KEY,
     STATUS_REPORT_RESPONSE,
     BankTransferSerializer,
     TransferBatchDetailSerializer,
@@ -42,7 +41,6 @@ class TransferBatchCreateApi(PartnerApiView):
         operation_id="banking_transfer_batch_create",
         request={"application/xml": OpenApiTypes.STR, "application/json": TransferBatchJsonInput},
         responses={202: TransferBatchSerializer},
-        parameters=[IDEMPOTENCY_KEY],
         tags=["banking"],
         summary="Submit a pain.001.001.09 credit-transfer batch (XML) or its JSON equivalent",
     )
@@ -111,7 +109,6 @@ class TransferCreateApi(PartnerApiView):
         operation_id="banking_transfer_create",
         request=TransferCreateInput,
         responses={202: BankTransferSerializer},
-        parameters=[IDEMPOTENCY_KEY],
         tags=["banking"],
     )
     @idempotent

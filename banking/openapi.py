@@ -4,16 +4,13 @@ functions; these serializers only describe that JSON — the house pattern of le
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from banking.models import BatchStatus, Settlement
 from ledger.serializers import TransactionSerializer
 from ledger.states import Status
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
-)
 STATUS_REPORT_RESPONSE = OpenApiResponse(
     response=OpenApiTypes.STR, description="the batch's pain.002.001.10 customer payment status report (XML)"
 )

@@ -10,8 +10,8 @@ by the other side instead of paying twice. Errors follow core.errors: ``Provider
 retry), ``ProviderUnavailable`` (nothing happened, retry later), ``ProviderOutcomeUnknown`` (the
 call may have been acted on: resolve with the status method, never guess). A business refusal
 (closed account, insufficient funds…) is not an error: it is a result with an ISO reason code.
-A connector instance holds a pooled HTTP session: use one instance per thread (build one per
-task through ``partners.registry.build_connector``).
+A connector instance holds a pooled HTTP session: use one instance per thread, built and closed
+by ``partners.registry.connector_session`` (which also records every call it makes).
 """
 
 from __future__ import annotations
