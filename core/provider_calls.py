@@ -139,7 +139,9 @@ def provider_call(*, operation: str, provider: str | None = None) -> Iterator[Ca
         outcome, code, retryable = classify(error)
         if error is None and attempt.answered is not None:
             outcome, retryable = attempt.answered, attempt.answered is not CallOutcome.REJECTED
-            code = f"http_{attempt.http_status}" if attempt.answered is not CallOutcome.OK else ""
+            code = ""
+            if attempt.answered is not CallOutcome.OK:
+                code = f"http_{attempt.http_status}" if attempt.http_status is not None else str(attempt.answered)
             retryable = None if attempt.answered is CallOutcome.OK else retryable
         http_status = attempt.http_status
         if http_status is None and isinstance(error, ProviderError):
