@@ -1,14 +1,13 @@
-"""From a provider name of the API (``wave``, ``orange_money``) to a built connector."""
+"""From a provider name of the API (``wave``, ``orange_money``) to its provider connection.
+
+Connectors are built and closed by ``partners.registry.connector_session`` (one lifecycle for
+every rail, every call recorded); this module only finds the connection to open it on.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from core.errors import ErrorCode, NotFound, ServiceUnavailable
-from mobilemoney.providers.base import MobileMoneyProvider
 from partners.models import ProviderConnection
-from partners.registry import build_connector
 from partners.selectors import provider_connection_for_provider, provider_connection_list
 
 # API provider name -> code of the provider partner (its connector has the API name).
@@ -26,17 +25,11 @@ def connection_for(*, provider: str, mode: str) -> ProviderConnection:
         ) from exc
 
 
-@contextmanager
-def connector_for(*, provider: str, mode: str) -> Iterator[MobileMoneyProvider]:
-    connector: MobileMoneyProvider = build_connector(connection_for(provider=provider, mode=mode))
-    try:
-        yield connector
-    finally:
-        connector.close()
-
-
-def callback_connectors(provider: str) -> list[tuple[str, MobileMoneyProvider]]:
-    """(mode, connector) of every enabled connection of ``provider``: a callback is checked
-    against each, since test and live callbacks reach the same URL."""
-    rows = provider_connection_list(connector=provider).filter(partner__code=PROVIDER_CODES[provider])
-    return [(row.mode, build_connector(row)) for row in rows]
+def callback_connections(provider: str) -> list[ProviderConnection]:
+    """Every enabled connection of ``provider``: a callback is checked against each, since test
+    and live callbacks reach the same URL."""
+    return list(
+        provider_connection_list(connector=provider)
+        .filter(partner__code=PROVIDER_CODES[provider])
+        .select_related("partner")
+    )

@@ -9,22 +9,27 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import FieldError, NotFound, ValidationFailed
+from core.api.pagination import CursorPaginator
+from core.errors import NotFound, ValidationFailed
 from core.money import format_minor
 from ledger.idempotency import idempotent
 from ledger.models import Transaction
 from ledger.states import Status
-from mobilemoney.apis.pagination import page_body, page_params, paginate
 from mobilemoney.models import CashIn, CashInBatch
-from mobilemoney.services.batch_ingest import batch_create, items_from_csv, items_from_json, validate_items
+from mobilemoney.serializers import (
+    BatchCreateSerializer,
+    BatchCsvQuerySerializer,
+    BatchItemsQuerySerializer,
+    items_validate,
+)
+from mobilemoney.services.batch_ingest import batch_create, items_from_csv
 from mobilemoney.services.batch_retry import batch_retry_failed
-from mobilemoney.validation import provider_of
 from partners.api_base import PartnerApiView
 from partners.models import Scope
 
@@ -66,7 +71,7 @@ def batch_representation(batch: CashInBatch) -> dict[str, Any]:
                 "amount": format_minor(by_status.get(status, {}).get("amount") or 0, batch.currency),
             }
             for status in Status.values
-            if status not in ("cancelled", "expired")
+            if status not in (Status.CANCELLED, Status.EXPIRED)
         },
         "created_at": batch.created_at.isoformat(),
         "completed_at": batch.completed_at.isoformat() if batch.completed_at else None,
@@ -103,22 +108,24 @@ class BatchCreateApi(BatchApi):
 
     @extend_schema(
         operation_id="mobile_money_cash_in_batch_create",
-        request=OpenApiTypes.OBJECT,
+        request={"application/json": BatchCreateSerializer, "text/csv": OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter("provider", str, enum=["wave", "orange_money"], description="with a CSV upload only")
+        ],
         responses=OpenApiTypes.OBJECT,
         tags=["mobile-money"],
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        errors: list[FieldError] = []
         if isinstance(request.data, str):  # a CSV upload: the provider comes in the query
-            provider = provider_of(request.query_params, errors)
-            items, prefixes = items_from_csv(request.data)
+            query = BatchCsvQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            provider = query.validated_data["provider"]
+            valid = items_validate(*items_from_csv(request.data))
         else:
-            provider = provider_of(request.data, errors)
-            items, prefixes = items_from_json(request.data.get("items") if isinstance(request.data, dict) else None)
-        if errors:
-            raise ValidationFailed("The batch is not valid.", errors=errors)
-        valid = validate_items(items, prefixes)
+            body = BatchCreateSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            provider, valid = body.validated_data["provider"], body.validated_data["items"]
         batch = batch_create(partner=self.partner, mode=self.mode, provider=provider, items=valid)
         return Response(batch_representation(batch), status=202)
 
@@ -132,27 +139,30 @@ class BatchDetailApi(BatchApi):
 
 
 class BatchItemsApi(BatchApi):
+    paginator = CursorPaginator(key="pk")
+
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The CSV result is built by hand below; DRF must not refuse ?format=csv / Accept: text/csv.
         return JSONRenderer(), JSONRenderer.media_type
 
     @extend_schema(
-        operation_id="mobile_money_cash_in_batch_items", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+        operation_id="mobile_money_cash_in_batch_items",
+        parameters=[BatchItemsQuerySerializer],
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
     )
     def get(self, request: Request, public_id: str) -> Response | HttpResponse:
         batch = self.batch(public_id)
+        query = BatchItemsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
         rows = CashIn.objects.filter(batch=batch, superseded=False).select_related("transaction")
-        status = request.query_params.get("status")
-        if status:
-            if status not in Status.values:
-                raise ValidationFailed("Bad status.", errors=[FieldError("status", "a transaction status")])
-            rows = rows.filter(transaction__status=status)
-        wants_csv = request.query_params.get("format") == "csv" or "text/csv" in request.headers.get("Accept", "")
+        if query.validated_data.get("status"):
+            rows = rows.filter(transaction__status=query.validated_data["status"])
+        wants_csv = query.validated_data.get("format") == "csv" or "text/csv" in request.headers.get("Accept", "")
         if wants_csv:
             return _csv_result(batch, rows.order_by("line"))
-        limit, after = page_params(request.query_params, default_limit=100)
-        page, cursor = paginate(rows, limit=limit, after_pk=after)
-        return Response(page_body([item_representation(c) for c in page], cursor))
+        page = self.paginator.page(rows, limit=query.validated_data["limit"], cursor=query.validated_data.get("cursor"))
+        return Response(page.body([item_representation(c) for c in page.rows]))
 
 
 class BatchRetryApi(BatchApi):

@@ -9,12 +9,12 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import FieldError, NotFound, ValidationFailed
+from core.errors import NotFound
 from ledger.idempotency import idempotent
 from ledger.serializers import transaction_representation
 from mobilemoney.models import CashIn
+from mobilemoney.serializers import CashInCreateSerializer
 from mobilemoney.services.cash_ins import cash_in_create
-from mobilemoney.validation import cash_in_input, provider_of
 from partners.api_base import PartnerApiView
 from partners.models import Scope
 
@@ -35,18 +35,16 @@ class CashInCreateApi(PartnerApiView):
 
     @extend_schema(
         operation_id="mobile_money_cash_in_create",
-        request=OpenApiTypes.OBJECT,
+        request=CashInCreateSerializer,
         responses=OpenApiTypes.OBJECT,
         tags=["mobile-money"],
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        errors: list[FieldError] = []
-        provider = provider_of(request.data, errors)
-        data = cash_in_input(request.data, errors)
-        if errors or data is None:
-            raise ValidationFailed("The cash-in is not valid.", errors=errors)
-        cash_in = cash_in_create(partner=self.partner, mode=self.mode, provider=provider, data=data)
+        body = CashInCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        cash_in = cash_in_create(partner=self.partner, mode=self.mode, provider=data["provider"], data=data["cash_in"])
         return Response(cash_in_representation(cash_in), status=202)
 
 

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from core.api.pagination import CursorPaginator
+from core.errors import NotFound, PermissionDenied
 from core.money import format_minor
 from ledger.idempotency import idempotent
 from ledger.serializers import transaction_representation
-from mobilemoney.apis.pagination import page_body, page_params, paginate
 from mobilemoney.models import CheckoutSession
-from mobilemoney.providers.msisdn import is_e164
+from mobilemoney.serializers import CheckoutSearchSerializer, CheckoutSessionCreateSerializer, SandboxPaySerializer
 from mobilemoney.services.checkout import checkout_create, checkout_expire, checkout_pay_in_sandbox
 from mobilemoney.services.refunds import checkout_refund_request
-from mobilemoney.validation import PROVIDERS, checkout_input, provider_of
 from partners.api_base import PartnerApiView
-from partners.models import Scope
-
-STATUSES = ("open", "complete", "expired", "failed")
+from partners.models import Mode, Scope
 
 
 def session_representation(session: CheckoutSession) -> dict[str, Any]:
@@ -64,56 +60,39 @@ class CheckoutPartnerApi(PartnerApiView):
         return session
 
 
-def _filters(query: Any) -> dict[str, Any]:
-    errors: list[FieldError] = []
-    filters: dict[str, Any] = {}
-    for name in ("client_reference", "status", "provider"):
-        if query.get(name):
-            filters[name] = query[name]
-    if filters.get("status") and filters["status"] not in STATUSES:
-        errors.append(FieldError("status", f"one of {', '.join(STATUSES)}"))
-    if filters.get("provider") and filters["provider"] not in PROVIDERS:
-        errors.append(FieldError("provider", f"one of {', '.join(PROVIDERS)}"))
-    for name, lookup in (("created_after", "created_at__gte"), ("created_before", "created_at__lt")):
-        if query.get(name):
-            moment = parse_datetime(query[name])
-            if moment is None or moment.tzinfo is None:
-                errors.append(FieldError(name, "an ISO 8601 date-time with a time zone"))
-            filters[lookup] = moment
-    if errors:
-        raise ValidationFailed("Bad search parameters.", errors=errors)
-    return filters
-
-
 class CheckoutSessionListCreateApi(CheckoutPartnerApi):
+    paginator = CursorPaginator(key="pk")
+
     @extend_schema(
         operation_id="mobile_money_checkout_session_create",
-        request=OpenApiTypes.OBJECT,
+        request=CheckoutSessionCreateSerializer,
         responses=OpenApiTypes.OBJECT,
         tags=["mobile-money"],
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        errors: list[FieldError] = []
-        provider = provider_of(request.data, errors)
-        data = checkout_input(request.data, errors)
-        if errors or data is None:
-            raise ValidationFailed("The checkout session is not valid.", errors=errors)
-        session = checkout_create(partner=self.partner, mode=self.mode, provider=provider, data=data)
+        body = CheckoutSessionCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        provider, fields = data["provider"], data["checkout"]
+        session = checkout_create(partner=self.partner, mode=self.mode, provider=provider, data=fields)
         return Response(session_representation(session), status=201)
 
     @extend_schema(
-        operation_id="mobile_money_checkout_session_list", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+        operation_id="mobile_money_checkout_session_list",
+        parameters=[CheckoutSearchSerializer],
+        responses=OpenApiTypes.OBJECT,
+        tags=["mobile-money"],
     )
     def get(self, request: Request) -> Response:
         """Advanced search within this partner's sessions of this mode, newest first."""
-        filters = _filters(request.query_params)
-        limit, after = page_params(request.query_params)
-        rows = CheckoutSession.objects.filter(partner=self.partner, mode=self.mode, **filters).select_related(
+        query = CheckoutSearchSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = CheckoutSession.objects.filter(partner=self.partner, mode=self.mode, **query.filters()).select_related(
             "transaction", "refund_transaction"
         )
-        page, cursor = paginate(rows, limit=limit, after_pk=after)
-        return Response(page_body([session_representation(s) for s in page], cursor))
+        page = self.paginator.page(rows, limit=query.validated_data["limit"], cursor=query.validated_data.get("cursor"))
+        return Response(page.body([session_representation(s) for s in page.rows]))
 
 
 class CheckoutSessionDetailApi(CheckoutPartnerApi):
@@ -154,15 +133,14 @@ class CheckoutSessionSandboxPayApi(CheckoutPartnerApi):
 
     @extend_schema(
         operation_id="test_helpers_checkout_session_pay",
-        request=OpenApiTypes.OBJECT,
+        request=SandboxPaySerializer,
         responses=OpenApiTypes.OBJECT,
         tags=["test-helpers"],
     )
     def post(self, request: Request, public_id: str) -> Response:
-        if self.mode != "test":
+        if self.mode != Mode.TEST:
             raise PermissionDenied("Test helpers exist in test mode only.")
-        payer = request.data.get("payer_msisdn") if isinstance(request.data, dict) else None
-        if not isinstance(payer, str) or not is_e164(payer):
-            raise ValidationFailed("Invalid payer.", errors=[FieldError("payer_msisdn", "an E.164 number")])
-        session = checkout_pay_in_sandbox(self.session(public_id), payer)
+        body = SandboxPaySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        session = checkout_pay_in_sandbox(self.session(public_id), body.validated_data["payer_msisdn"])
         return Response(session_representation(self.session(session.public_id)))

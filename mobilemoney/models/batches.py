@@ -12,6 +12,17 @@ from core.ids import new_id
 from partners.models import Partner
 
 
+class BatchStatus(models.TextChoices):
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+
+
+class ChunkStatus(models.TextChoices):
+    PENDING = "pending"  # not sent yet (or sent item by item, still going)
+    SUBMITTED = "submitted"  # held by the provider as one batch (``provider_batch_id``)
+    DONE = "done"
+
+
 def new_batch_id() -> str:
     return new_id("bat")
 

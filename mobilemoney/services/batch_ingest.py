@@ -1,12 +1,13 @@
 """Bulk cash-in acceptance: every item validated first (all errors in one problem), the
-prefunding check, then the batch, its chunks, items, transactions, holds, events and outbox rows
-inserted with ``bulk_create`` in one DB transaction (10,000 items in about two seconds).
+prefunding check, then the batch, its chunks and items, with their transactions, holds, events
+and outbox rows created in bulk by the ledger (``ledger.services.transactions_create_bulk``) in
+one DB transaction.
 
-Ledger: ``ledger.services.holds_place_bulk`` — one hold per item (so each item is captured or
-released on its own by ``transaction_transition``), with the partner account's ``held_minor``
-raised ONCE by the batch total through the same conditional UPDATE that is the funds check of a
-single cash-in, so a batch that does not fit the available balance is refused whole (the DB
-transaction rolls back) and writes nothing.
+Ledger: one hold per item (so each item is captured or released on its own by
+``transaction_transition``), with the partner account's ``held_minor`` raised ONCE by the batch
+total through the same conditional UPDATE that is the funds check of a single cash-in, so a
+batch that does not fit the available balance is refused whole (the DB transaction rolls back)
+and writes nothing.
 """
 
 from __future__ import annotations
@@ -17,24 +18,23 @@ from typing import Any
 
 from django.db import transaction as db_transaction
 
-from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
-from ledger.models import Account, Kind, OutboxEvent, Transaction, TransactionEvent
-from ledger.services import account_get_or_create_partner_account, holds_place_bulk, outbox_record
-from ledger.services.transactions import transaction_payload
+from core.errors import FieldError, ValidationFailed
+from ledger.models import Account, Kind
+from ledger.services import (
+    NewTransaction,
+    account_get_or_create_partner_account,
+    outbox_record,
+    transactions_create_bulk,
+)
 from mobilemoney.connectors import connection_for
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch
-from mobilemoney.validation import CashInInput, cash_in_input
+from mobilemoney.serializers import items_validate
+from mobilemoney.services.batch_work import enqueue_chunks
+from mobilemoney.validation import CashInInput
 from partners.models import Partner
 
-MAX_ITEMS = 10_000
 CHUNK_SIZE = 250  # items per bulk task (DESIGN.md §7: hundreds, never one task per item)
 CSV_COLUMNS = ("msisdn", "amount", "currency", "client_reference", "recipient_name", "reason")
-
-
-def items_from_json(items: Any) -> tuple[list[Any], list[str]]:
-    if not isinstance(items, list) or not items:
-        raise ValidationFailed("A batch needs items.", errors=[FieldError("items", "a non-empty list")])
-    return items, [f"items[{i}]." for i in range(len(items))]
 
 
 def items_from_csv(text: str) -> tuple[list[Any], list[str]]:
@@ -50,27 +50,8 @@ def items_from_csv(text: str) -> tuple[list[Any], list[str]]:
 
 
 def validate_items(items: list[Any], prefixes: list[str]) -> list[CashInInput]:
-    """Every item checked; duplicates of client_reference refused; all errors at once."""
-    if len(items) > MAX_ITEMS:
-        raise BusinessRuleViolation(
-            f"A batch holds at most {MAX_ITEMS} items; this one has {len(items)}.",
-            code=ErrorCode.PAYLOAD_TOO_LARGE,
-            status=413,
-        )
-    errors: list[FieldError] = []
-    valid: list[CashInInput] = []
-    first_seen: dict[str, str] = {}
-    for item, prefix in zip(items, prefixes, strict=True):
-        data = cash_in_input(item, errors, prefix)
-        if data is None:
-            continue
-        if data.client_reference in first_seen:
-            errors.append(FieldError(f"{prefix}client_reference", f"duplicate of {first_seen[data.client_reference]}"))
-        first_seen.setdefault(data.client_reference, prefix.rstrip("."))
-        valid.append(data)
-    if errors:
-        raise ValidationFailed(f"{len(errors)} problem(s) in the batch; nothing was created.", errors=errors)
-    return valid
+    """Every item checked, all errors at once (``mobilemoney.serializers.items_validate``)."""
+    return items_validate(items, prefixes)
 
 
 def insert_items(
@@ -87,33 +68,20 @@ def insert_items(
     partner, mode, provider, currency = batch.partner, batch.mode, batch.provider, batch.currency
     if account is None:
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
-    transactions = Transaction.objects.bulk_create(
-        Transaction(
-            partner=partner,
-            mode=mode,
-            kind=Kind.CASH_IN,
-            provider=provider,
-            amount_minor=item.money.minor,
-            currency=item.money.currency,
-            client_reference=item.client_reference,
-            metadata={"msisdn": item.msisdn, "batch": batch.public_id, "line": line},
-        )
-        for line, item in zip(lines, items, strict=True)
-    )
-    holds_place_bulk(account=account, transactions=transactions)
-    TransactionEvent.objects.bulk_create(
-        TransactionEvent(transaction=t, from_status="", to_status="pending", cause="api") for t in transactions
-    )
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            type="transaction.created",
-            aggregate_type="transaction",
-            aggregate_id=t.public_id,
-            partner=partner,
-            mode=mode,
-            payload=transaction_payload(t),
-        )
-        for t in transactions
+    transactions = transactions_create_bulk(
+        partner=partner,
+        mode=mode,
+        kind=Kind.CASH_IN,
+        provider=provider,
+        items=[
+            NewTransaction(
+                money=item.money,
+                client_reference=item.client_reference,
+                metadata={"msisdn": item.msisdn, "batch": batch.public_id, "line": line},
+            )
+            for line, item in zip(lines, items, strict=True)
+        ],
+        hold_account=account,
     )
     first = BatchChunk.objects.filter(batch=batch).order_by("-number").values_list("number", flat=True).first()
     start = 0 if first is None else first + 1
@@ -139,8 +107,6 @@ def insert_items(
 
 def batch_create(*, partner: Partner, mode: str, provider: str, items: list[CashInInput]) -> CashInBatch:
     """Accept a validated batch whole, or nothing (``InsufficientFunds``: everything rolled back)."""
-    from mobilemoney.services.batch_work import enqueue_chunks  # imports this module's constants
-
     connection_for(provider=provider, mode=mode)
     currency = items[0].money.currency
     total = sum(item.money.minor for item in items)
@@ -157,5 +123,5 @@ def batch_create(*, partner: Partner, mode: str, provider: str, items: list[Cash
             mode=mode,
             payload={"id": batch.public_id, "items": len(items), "total_minor": total, "currency": currency},
         )
-        db_transaction.on_commit(lambda: enqueue_chunks(chunks))
+        enqueue_chunks(chunks)  # after commit
     return batch

@@ -8,20 +8,21 @@ from django.db import transaction as db_transaction
 
 from core.errors import BusinessRuleViolation
 from core.money import Money
+from ledger.states import Status
 from mobilemoney.models import CashIn, CashInBatch
+from mobilemoney.models.batches import BatchStatus
 from mobilemoney.services.batch_ingest import insert_items
+from mobilemoney.services.batch_work import enqueue_chunks
 from mobilemoney.validation import CashInInput
 
 
 def batch_retry_failed(batch: CashInBatch) -> int:
     """Retry every failed, not yet retried item; returns how many (422 when there is none).
     ``InsufficientFunds`` (nothing written) when the partner can no longer cover them."""
-    from mobilemoney.services.batch_work import enqueue_chunks  # imports this module's neighbours
-
     with db_transaction.atomic():
         locked = CashInBatch.objects.select_for_update().select_related("partner").get(pk=batch.pk)
         failed = list(
-            CashIn.objects.filter(batch=locked, superseded=False, transaction__status="failed")
+            CashIn.objects.filter(batch=locked, superseded=False, transaction__status=Status.FAILED)
             .select_related("transaction")
             .order_by("line")
         )
@@ -39,6 +40,6 @@ def batch_retry_failed(batch: CashInBatch) -> int:
         ]
         chunks = insert_items(batch=locked, items=items, lines=[c.line or 0 for c in failed], retry_of=failed)
         CashIn.objects.filter(pk__in=[c.pk for c in failed]).update(superseded=True)
-        CashInBatch.objects.filter(pk=locked.pk).update(status="processing", completed_at=None)
-        db_transaction.on_commit(lambda: enqueue_chunks(chunks))
+        CashInBatch.objects.filter(pk=locked.pk).update(status=BatchStatus.PROCESSING, completed_at=None)
+        enqueue_chunks(chunks)  # after commit
     return len(failed)

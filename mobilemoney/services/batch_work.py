@@ -5,12 +5,17 @@ Never pays twice: a Wave chunk is always submitted with the same idempotency key
 (``<batch id>-<chunk number>``) and the same items, so a resubmission returns the same provider
 batch; items of other providers are single cash-ins keyed by their transaction id, and those
 already claimed are left to the cash-in poller (status first, then the same reference).
+
+No worker waits: a chunk whose provider batch is not complete yet is polled once per run and
+re-driven later (a task countdown by the rail's policy, and the sweeper should that be lost).
+Every item runs under ``item_guard``: one item the code chokes on is set aside for staff and the
+chunk goes on with the others.
 """
 
 from __future__ import annotations
 
 import logging
-import time
+from contextlib import AbstractContextManager, suppress
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,36 +24,45 @@ from django.db import transaction as db_transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.errors import ProviderError, ProviderRejected
-from ledger.services import outbox_record
-from mobilemoney.connectors import connection_for, connector_for
+from core.errors import IllegalTransition, ProviderError, ProviderRejected
+from core.outcomes import Outcome
+from core.provider_calls import call_scope
+from core.tasks import enqueue, enqueue_on_commit
+from ledger.services import item_guard, outbox_record, transaction_transition
+from ledger.states import Cause, Status
+from mobilemoney.connectors import connection_for
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch
-from mobilemoney.providers.base import CashInBatchRequest, CashInResult, MobileMoneyProvider, OperationStatus
-from mobilemoney.services import outcomes
-from mobilemoney.services.cash_ins import cash_in_claim_and_submit, cash_in_request
+from mobilemoney.models.batches import BatchStatus, ChunkStatus
+from mobilemoney.providers.base import CashInBatchRequest, CashInRequest, MobileMoneyProvider, OperationStatus
+from mobilemoney.services.cash_ins import cash_in_claim_and_submit, cash_in_request, cash_in_submit
+from mobilemoney.services.outcomes import outcome_settle, policy, result_apply, schedule_poll
+from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.bulk")
 
 FINAL = (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.REVERSED)
-IN_FLIGHT = ("pending", "processing", "unknown")
+IN_FLIGHT = (Status.PENDING, Status.PROCESSING, Status.UNKNOWN)
+WORK_TASK = "mobilemoney.bulk_chunk_work"
+NO_SLOT_RETRY_SECONDS = 1.0
 
 
 def lease_seconds() -> float:
-    return float(getattr(settings, "MOBILEMONEY_BULK_LEASE_SECONDS", 20))
+    return float(settings.MOBILEMONEY_BULK_LEASE_SECONDS)
 
 
 def enqueue_chunks(chunk_pks: list[int]) -> None:
-    from mobilemoney.tasks import bulk_chunk_work  # the tasks module imports this one
-
+    """Work the chunks once the current DB transaction commits (at once outside one)."""
     for pk in chunk_pks:
-        bulk_chunk_work.delay(pk)
+        enqueue_on_commit(WORK_TASK, pk)
 
 
 def _lease(chunk_pk: int) -> BatchChunk | None:
     """Take the chunk for ``lease_seconds`` (compare-and-set); None when another worker has it."""
     now = timezone.now()
     taken = BatchChunk.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now), pk=chunk_pk, status__in=("pending", "submitted")
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=chunk_pk,
+        status__in=(ChunkStatus.PENDING, ChunkStatus.SUBMITTED),
     ).update(lease_until=now + timedelta(seconds=lease_seconds()), attempts=F("attempts") + 1)
     return BatchChunk.objects.select_related("batch").get(pk=chunk_pk) if taken else None
 
@@ -58,8 +72,12 @@ def _renew(chunk: BatchChunk) -> None:
 
 
 def _release(chunk: BatchChunk, *, retry_in: float | None = None) -> None:
+    """Give the chunk back; with ``retry_in`` it is worked again that much later (a countdown,
+    and the sweeper once the lease runs out should the task be lost)."""
     until = timezone.now() + timedelta(seconds=retry_in) if retry_in is not None else None
     BatchChunk.objects.filter(pk=chunk.pk).update(lease_until=until)
+    if retry_in is not None:
+        enqueue(WORK_TASK, chunk.pk, countdown=retry_in)
 
 
 def _slot(provider: str, limit: int) -> str | None:
@@ -72,89 +90,139 @@ def _slot(provider: str, limit: int) -> str | None:
 
 
 def _items(chunk: BatchChunk) -> list[CashIn]:
-    return list(CashIn.objects.filter(chunk=chunk).select_related("transaction").order_by("line"))
+    """The chunk's items still worth working (set-aside ones are left to staff)."""
+    return list(
+        CashIn.objects.filter(chunk=chunk, transaction__set_aside_at__isnull=True)
+        .select_related("transaction")
+        .order_by("line")
+    )
+
+
+def _guard(cash_in: CashIn, work: str) -> AbstractContextManager[None]:
+    return item_guard(work=work, transaction=cash_in.transaction, item=f"cash-in {cash_in.pk}")
 
 
 def _work_single(chunk: BatchChunk, connector: MobileMoneyProvider) -> bool:
     """One cash-in per item (Orange Money); True when no item is left pending."""
     for cash_in in _items(chunk):
-        if cash_in.transaction.status == "pending":
-            cash_in_claim_and_submit(cash_in, connector)
+        if cash_in.transaction.status == Status.PENDING:
+            with _guard(cash_in, "mobilemoney.bulk_item_submit"):
+                cash_in_claim_and_submit(cash_in, connector)
             _renew(chunk)
     return True
 
 
-def _submit_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider, items: list[CashIn]) -> bool:
+def _claim(cash_in: CashIn) -> None:
+    """pending → processing before the batch is sent (no poll scheduled: a single payout for an
+    item the provider batch may pay would not share its idempotency)."""
+    with suppress(IllegalTransition):  # claimed by an earlier run, or settled
+        transaction_transition(transaction=cash_in.transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
+
+
+def _requests(items: list[CashIn]) -> list[tuple[CashIn, CashInRequest]]:
+    """The items the provider can be sent, claimed; an item whose request cannot be built is set aside."""
+    ready = []
     for cash_in in items:
-        if cash_in.transaction.status == "pending":
-            outcomes.move(cash_in.transaction, "processing", cause="worker")
+        with _guard(cash_in, "mobilemoney.bulk_item_prepare"):
+            request = cash_in_request(cash_in)
+            if cash_in.transaction.status == Status.PENDING:
+                _claim(cash_in)
+            ready.append((cash_in, request))
+    return ready
+
+
+def _submit_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider, items: list[CashIn]) -> bool:
+    """Send the chunk as one provider batch; True once the provider holds it (or nothing is left)."""
+    ready = _requests(items)
+    if not ready:
+        return True
     request = CashInBatchRequest(
-        reference=f"{chunk.batch.public_id}-{chunk.number}", items=tuple(cash_in_request(c) for c in items)
+        reference=f"{chunk.batch.public_id}-{chunk.number}", items=tuple(request for _, request in ready)
     )
     try:
-        submission = connector.cash_in_batch(request)
+        with call_scope(reference=request.reference):
+            submission = connector.cash_in_batch(request)
     except ProviderRejected as exc:
-        for cash_in in items:
-            outcomes.apply_rejection(cash_in, exc, cause="worker")
-        return False
+        _refused_batch(chunk, connector, [cash_in for cash_in, _ in ready], exc)
+        return True
     except ProviderError as exc:  # unknown or unavailable: resubmit later with the same key
         logger.warning("batch submission to retry", extra={"chunk": chunk.pk, "error": exc.message})
         return False
-    chunk.provider_batch_id, chunk.status = submission.batch_id, "submitted"
+    chunk.provider_batch_id, chunk.status = submission.batch_id, ChunkStatus.SUBMITTED
     chunk.save(update_fields=["provider_batch_id", "status"])
     return True
 
 
+def _refused_batch(
+    chunk: BatchChunk, connector: MobileMoneyProvider, items: list[CashIn], error: ProviderRejected
+) -> None:
+    """A batch refused for good moved nothing. Its items are sent one by one under their own
+    references, so that only the item the provider refuses fails (issue 16) — unless the refusal
+    is an idempotency mismatch (an earlier batch under this key may have paid): then each item
+    is only asked about, by the poller, never sent again."""
+    BatchChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.DONE)  # never sent as a batch again
+    logger.warning("batch refused; items sent one by one", extra={"chunk": chunk.pk, "error": error.message})
+    mismatch = error.provider_code == "idempotency-mismatch"
+    for cash_in in items:  # from here on the poller may ask about them: no batch will pay them
+        schedule_poll(cash_in)
+    for cash_in in items:
+        with _guard(cash_in, "mobilemoney.bulk_item_submit"):
+            if mismatch or len(items) == 1:
+                outcome = Outcome.unknown(error.message) if mismatch else Outcome.from_error(error)
+                outcome_settle(cash_in, outcome, cause=Cause.WORKER)
+            else:
+                cash_in_submit(cash_in, connector, cause=Cause.WORKER)
+            _renew(chunk)
+
+
 def _poll_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider, items: list[CashIn]) -> bool:
-    """Apply the final item results of the provider batch; True when it is complete."""
+    """Apply the final item results of the provider batch (one status query); True when complete."""
     by_reference = {c.transaction.public_id: c for c in items}
-    for _ in range(int(getattr(settings, "MOBILEMONEY_BULK_POLLS_PER_TASK", 20))):
-        try:
+    try:
+        with call_scope(reference=f"{chunk.batch.public_id}-{chunk.number}"):
             status = connector.cash_in_batch_status(chunk.provider_batch_id)
-        except ProviderError as exc:
-            logger.warning("batch status unavailable", extra={"chunk": chunk.pk, "error": exc.message})
-            return False
-        for result in status.items:
-            cash_in = by_reference.get(result.reference)
-            if cash_in is not None and result.status in FINAL and cash_in.transaction.status in IN_FLIGHT:
-                _apply_batch_result(cash_in, result)
-        _renew(chunk)
-        if status.is_complete:
-            return True
-        time.sleep(0.5)
-    return False
-
-
-def _apply_batch_result(cash_in: CashIn, result: CashInResult) -> None:
-    outcomes.apply_result(cash_in, result, cause="worker")
+    except ProviderError as exc:
+        logger.warning("batch status unavailable", extra={"chunk": chunk.pk, "error": exc.message})
+        return False
+    for result in status.items:
+        cash_in = by_reference.get(result.reference)
+        if cash_in is not None and result.status in FINAL and cash_in.transaction.status in IN_FLIGHT:
+            with _guard(cash_in, "mobilemoney.bulk_item_result"):
+                result_apply(cash_in, result, cause=Cause.WORKER)
+    return status.is_complete
 
 
 def _work_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider) -> bool:
-    items = _items(chunk)
-    if not chunk.provider_batch_id and not _submit_provider_batch(chunk, connector, items):
-        return all(c.transaction.status not in IN_FLIGHT for c in _items(chunk))
+    if not chunk.provider_batch_id and not _submit_provider_batch(chunk, connector, _items(chunk)):
+        return False
+    chunk.refresh_from_db(fields=["status", "provider_batch_id"])
+    if chunk.status == ChunkStatus.DONE or not chunk.provider_batch_id:
+        return True
     return _poll_provider_batch(chunk, connector, _items(chunk))
 
 
 def chunk_work(chunk_pk: int) -> None:
-    """Work one chunk under its lease and a provider slot; safe to run twice or concurrently."""
+    """Work one chunk under its lease and a provider slot; safe to run twice or concurrently.
+    A provider batch not complete yet is polled again later (``_release`` with a delay)."""
     chunk = _lease(chunk_pk)
     if chunk is None:
         return
     batch = chunk.batch
     connection = connection_for(provider=batch.provider, mode=batch.mode)
     slot = _slot(batch.provider, int((connection.limits or {}).get("bulk_concurrency", 2)))
-    if slot is None:
-        _release(chunk, retry_in=1.0)  # the sweeper comes back for it
+    if slot is None:  # not a try: the attempts count only the runs that reached the provider
+        BatchChunk.objects.filter(pk=chunk.pk).update(attempts=F("attempts") - 1)
+        _release(chunk, retry_in=NO_SLOT_RETRY_SECONDS)
         return
     try:
-        with connector_for(provider=batch.provider, mode=batch.mode) as connector:
+        with connector_session(connection) as connector:
             work = _work_provider_batch if connector.supports_batch else _work_single
             done = work(chunk, connector)
         if done:
-            BatchChunk.objects.filter(pk=chunk.pk).update(status="done", lease_until=None)
+            BatchChunk.objects.filter(pk=chunk.pk).update(status=ChunkStatus.DONE, lease_until=None)
         else:
-            _release(chunk, retry_in=1.0)
+            # The first run submits; each later one is a status query, backed off by the policy.
+            _release(chunk, retry_in=policy(batch.mode).delay(max(chunk.attempts - 2, 0)))
     finally:
         cache.delete(slot)
     batch_refresh(batch)
@@ -165,17 +233,16 @@ def batch_refresh(batch: CashInBatch) -> bool:
     if CashIn.objects.filter(batch=batch, transaction__status__in=IN_FLIGHT).exists():
         return False
     with db_transaction.atomic():
-        moved = CashInBatch.objects.filter(pk=batch.pk, status="processing").update(
-            status="completed", completed_at=timezone.now()
+        moved = CashInBatch.objects.filter(pk=batch.pk, status=BatchStatus.PROCESSING).update(
+            status=BatchStatus.COMPLETED, completed_at=timezone.now()
         )
         if moved:
-            outcomes_payload = {"id": batch.public_id, "status": "completed"}
             outbox_record(
                 type="cash_in_batch.completed",
                 aggregate=batch,
                 partner=batch.partner,
                 mode=batch.mode,
-                payload=outcomes_payload,
+                payload={"id": batch.public_id, "status": BatchStatus.COMPLETED},
             )
     return True
 
@@ -188,12 +255,13 @@ def bulk_sweep() -> int:
     due = list(
         BatchChunk.objects.filter(
             Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            status__in=("pending", "submitted"),
-            batch__status="processing",
+            status__in=(ChunkStatus.PENDING, ChunkStatus.SUBMITTED),
+            batch__status=BatchStatus.PROCESSING,
             batch__created_at__lt=settle,
         ).values_list("pk", flat=True)[:500]
     )
-    enqueue_chunks(due)
-    for batch in CashInBatch.objects.filter(status="processing").select_related("partner")[:100]:
+    for pk in due:
+        enqueue(WORK_TASK, pk)
+    for batch in CashInBatch.objects.filter(status=BatchStatus.PROCESSING).select_related("partner")[:100]:
         batch_refresh(batch)
     return len(due)

@@ -17,10 +17,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from mobilemoney.connectors import callback_connectors
+from core.tasks import enqueue_on_commit
+from ledger.services import item_guard
+from ledger.states import Cause
+from mobilemoney.connectors import callback_connections
 from mobilemoney.models import CallbackStatus, CashIn, InboundCallback
 from mobilemoney.providers.base import CallbackEvent, CashInResult, EventKind, OperationStatus
-from mobilemoney.services import outcomes
+from mobilemoney.services.checkout import checkout_apply_event
+from mobilemoney.services.outcomes import result_apply
+from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.callbacks")
 
@@ -54,12 +59,10 @@ def _event_json(event: CallbackEvent) -> dict[str, Any]:
 def _verify(provider: str, headers: Mapping[str, str], raw_body: bytes) -> tuple[str, list[CallbackEvent]] | None:
     """(mode, events) by the first connection whose secrets verify the delivery, else None."""
     now = time.time()
-    for mode, connector in callback_connectors(provider):
-        try:
+    for connection in callback_connections(provider):
+        with connector_session(connection) as connector:
             if connector.verify_callback(headers, raw_body, now):
-                return mode, connector.parse_callback(headers, raw_body)
-        finally:
-            connector.close()
+                return connection.mode, connector.parse_callback(headers, raw_body)
     return None
 
 
@@ -103,15 +106,9 @@ def callback_receive(*, provider: str, headers: Mapping[str, str], raw_body: byt
                 delivery=delivery, provider=provider, status=CallbackStatus.RECEIVED
             ).values_list("pk", flat=True)
         )
-        db_transaction.on_commit(lambda: _enqueue(fresh))
+        for start in range(0, len(fresh), APPLY_CHUNK):
+            enqueue_on_commit("mobilemoney.callback_apply", fresh[start : start + APPLY_CHUNK])
     return Received(True, delivery.pk, fresh)
-
-
-def _enqueue(pks: list[int]) -> None:
-    from mobilemoney.tasks import callback_apply  # the tasks module imports this one
-
-    for start in range(0, len(pks), APPLY_CHUNK):
-        callback_apply.delay(pks[start : start + APPLY_CHUNK])
 
 
 def _flag(row: InboundCallback, reason: str) -> None:
@@ -137,7 +134,7 @@ def _apply_cash_in(row: InboundCallback) -> str | None:
         failure_code=event.get("failure_code"),
         failure_message=event.get("failure_message"),
     )
-    outcomes.apply_result(cash_in, result, cause="callback")
+    result_apply(cash_in, result, cause=Cause.CALLBACK)
     return None
 
 
@@ -147,8 +144,6 @@ def _apply_one(row: InboundCallback) -> str | None:
     if kind == EventKind.CASH_IN:
         return _apply_cash_in(row)
     if kind == EventKind.CHECKOUT:
-        from mobilemoney.services.checkout import checkout_apply_event
-
         return checkout_apply_event(row)
     return None  # an event this rail does not act on: acknowledged and kept
 
@@ -158,7 +153,11 @@ def callback_apply(pks: list[int]) -> int:
     compare-and-set and a terminal status never moves). Returns how many were applied."""
     applied = 0
     for row in InboundCallback.objects.filter(pk__in=pks, status=CallbackStatus.RECEIVED).order_by("pk"):
-        reason = _apply_one(row)
+        reason: str | None = "could not be applied (see the log)"
+        # One bad event never stops the others: an unexpected error is logged by the guard and
+        # the row is flagged for staff (no transaction is set aside: the event may name none).
+        with item_guard(work="mobilemoney.callback_apply", transaction=None, item=f"callback {row.pk}"):
+            reason = _apply_one(row)
         if reason:
             _flag(row, reason)
             continue

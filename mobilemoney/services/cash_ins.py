@@ -1,4 +1,9 @@
-"""Single cash-ins: acceptance (one short DB transaction), processing, resolution by polling."""
+"""Single cash-ins: acceptance (one short DB transaction), processing, resolution by polling.
+
+Outcomes go to the ledger through ``mobilemoney.services.outcomes`` (``outcome_apply``);
+connectors are opened by ``partners.registry.connector_session`` and every call made for a
+cash-in is recorded against its transaction (``calls_about``).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,27 @@ import logging
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from core.errors import ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
+from core.errors import IllegalTransition, ProviderError, ProviderOutcomeUnknown, ProviderUnavailable
 from core.money import Money
+from core.tasks import enqueue_on_commit
 from ledger.models import Kind, Transaction
-from ledger.services import account_get_or_create_partner_account, transaction_create, transaction_flag_for_review
-from mobilemoney.connectors import connection_for, connector_for
+from ledger.services import (
+    account_get_or_create_partner_account,
+    calls_about,
+    item_guard,
+    transaction_create,
+    transaction_transition,
+)
+from ledger.states import Cause, Status
+from mobilemoney.connectors import connection_for
 from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInRequest, MobileMoneyProvider
 from mobilemoney.services import outcomes
 from mobilemoney.validation import CashInInput
 from partners.models import Partner
+from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.cash_ins")
-
-MAX_UNAVAILABLE_ATTEMPTS = 8  # ProviderUnavailable retries before staff are asked to look
 
 
 def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInInput) -> CashIn:
@@ -30,8 +42,6 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     Raises (before anything is written) ``ServiceUnavailable`` when the provider is not
     configured, ``InsufficientFunds`` when the available balance does not cover the amount.
     """
-    from mobilemoney.tasks import cash_in_process  # tasks import this module
-
     connection_for(provider=provider, mode=mode)  # refuse early: no connection, no acceptance
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=data.money.currency)
     with db_transaction.atomic():
@@ -52,7 +62,7 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
             recipient_name=data.recipient_name,
             reason=data.reason,
         )
-        db_transaction.on_commit(lambda: cash_in_process.delay(cash_in.pk))
+        enqueue_on_commit("mobilemoney.cash_in_process", cash_in.pk)
     return cash_in
 
 
@@ -75,47 +85,42 @@ def cash_in_get(pk: int) -> CashIn | None:
     return CashIn.objects.select_related("transaction", "transaction__partner").filter(pk=pk).first()
 
 
-def _submit(cash_in: CashIn, *, cause: str, connector: MobileMoneyProvider | None = None) -> None:
+def cash_in_submit(cash_in: CashIn, connector: MobileMoneyProvider, *, cause: str) -> None:
     """Call the provider's cash-in with our stable reference and apply the outcome."""
     try:
-        if connector is not None:
+        with calls_about(cash_in.transaction):
             result = connector.cash_in(cash_in_request(cash_in))
-        else:
-            with connector_for(provider=cash_in.provider, mode=cash_in.transaction.mode) as built:
-                result = built.cash_in(cash_in_request(cash_in))
-    except ProviderRejected as exc:
-        outcomes.apply_rejection(cash_in, exc, cause=cause)
-    except ProviderOutcomeUnknown as exc:
-        outcomes.apply_unknown(cash_in, exc, cause=cause)
-    except ProviderUnavailable as exc:
-        _unavailable(cash_in, exc)
+    except ProviderError as exc:
+        outcomes.error_apply(cash_in, exc, cause=cause)
     else:
-        outcomes.apply_result(cash_in, result, cause=cause)
-
-
-def _unavailable(cash_in: CashIn, error: ProviderUnavailable) -> None:
-    """Nothing happened at the provider: try again later with the same reference (the poller
-    re-drives ``processing`` rows); past the bound, staff are asked to look (still retried)."""
-    logger.warning("provider unavailable", extra={"txn": cash_in.transaction.public_id, "error": error.message})
-    if cash_in.poll_attempts + 1 >= MAX_UNAVAILABLE_ATTEMPTS:
-        transaction_flag_for_review(transaction_pk=cash_in.transaction_id)
-    outcomes.schedule_poll(cash_in)
+        outcomes.result_apply(cash_in, result, cause=cause)
 
 
 def cash_in_process(cash_in_pk: int) -> None:
     """Worker: claim (pending → processing), call the provider, apply the outcome.
     Safe to run twice: a second run finds the claim taken and returns."""
     cash_in = cash_in_get(cash_in_pk)
-    if cash_in is not None:
-        cash_in_claim_and_submit(cash_in)
-
-
-def cash_in_claim_and_submit(cash_in: CashIn, connector: MobileMoneyProvider | None = None) -> None:
-    if not outcomes.move(cash_in.transaction, "processing", cause="worker"):
+    if cash_in is None or not cash_in_claim(cash_in):
         return
-    # Should the worker die from here on, the poller finds the row processing and re-drives it.
+    with connector_session(connection_for(provider=cash_in.provider, mode=cash_in.transaction.mode)) as connector:
+        cash_in_submit(cash_in, connector, cause=Cause.WORKER)
+
+
+def cash_in_claim(cash_in: CashIn) -> bool:
+    """Take the cash-in (pending → processing, a compare-and-set); False when another worker has.
+    Should the worker die after the claim, the poller finds the row processing and re-drives it."""
+    try:
+        transaction_transition(transaction=cash_in.transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
+    except IllegalTransition:
+        return False
     outcomes.schedule_poll(cash_in)
-    _submit(cash_in, cause="worker", connector=connector)
+    return True
+
+
+def cash_in_claim_and_submit(cash_in: CashIn, connector: MobileMoneyProvider) -> None:
+    """One item of a chunk worked as a single cash-in on the chunk's connector."""
+    if cash_in_claim(cash_in):
+        cash_in_submit(cash_in, connector, cause=Cause.WORKER)
 
 
 def cash_in_resolve(cash_in_pk: int) -> None:
@@ -123,29 +128,43 @@ def cash_in_resolve(cash_in_pk: int) -> None:
 
     Found → apply. Not found → submit again with the same reference (the provider guarantees
     a repeat cannot pay twice, and one that never arrived gets paid now). Never guesses a
-    failure. Flags ``needs_review`` past the review age while continuing to poll.
+    failure. Flags ``needs_review`` past the review age while continuing to poll. An unexpected
+    error sets the cash-in aside for staff (``item_guard``): the poller skips it from then on.
     """
     cash_in = cash_in_get(cash_in_pk)
-    if cash_in is None or cash_in.transaction.status not in outcomes.IN_FLIGHT:
+    if cash_in is None or cash_in.transaction.status not in outcomes.IN_FLIGHT or cash_in.transaction.set_aside_at:
         return
-    outcomes.flag_if_too_old(cash_in)
+    # A missing or disabled connection is not the cash-in's fault: it fails the task, outside the guard.
+    with (
+        connector_session(connection_for(provider=cash_in.provider, mode=cash_in.transaction.mode)) as connector,
+        item_guard(work="mobilemoney.cash_in_resolve", transaction=cash_in.transaction, item=str(cash_in.pk)),
+    ):
+        outcomes.flag_if_too_old(cash_in)
+        _resolve(cash_in, connector)
+
+
+def _resolve(cash_in: CashIn, connector: MobileMoneyProvider) -> None:
+    transaction = cash_in.transaction
     try:
-        with connector_for(provider=cash_in.provider, mode=cash_in.transaction.mode) as connector:
-            result = connector.cash_in_status(cash_in.transaction.public_id, cash_in.provider_reference or None)
-    except (ProviderUnavailable, ProviderOutcomeUnknown) as exc:
-        _unavailable(cash_in, ProviderUnavailable(exc.message))
+        with calls_about(transaction):
+            result = connector.cash_in_status(transaction.public_id, cash_in.provider_reference or None)
+    except (ProviderUnavailable, ProviderOutcomeUnknown) as exc:  # a read: nothing moved either way
+        outcomes.error_apply(cash_in, ProviderUnavailable(exc.message), cause=Cause.POLLER)
         return
     if result is None:
-        _submit(cash_in, cause="poller")
+        cash_in_submit(cash_in, connector, cause=Cause.POLLER)
     else:
-        outcomes.apply_result(cash_in, result, cause="poller")
+        outcomes.result_apply(cash_in, result, cause=Cause.POLLER)
 
 
 def cash_ins_due(limit: int = 200) -> list[int]:
-    """Cash-ins whose next poll is due, each pushed forward so the next beat skips them."""
+    """Cash-ins whose next poll is due, each pushed forward so the next beat skips them.
+    Cash-ins set aside for staff are never due: they would only fail again."""
     now = timezone.now()
     rows = list(
-        CashIn.objects.filter(next_poll_at__lte=now, transaction__status__in=outcomes.IN_FLIGHT)
+        CashIn.objects.filter(
+            next_poll_at__lte=now, transaction__status__in=outcomes.IN_FLIGHT, transaction__set_aside_at__isnull=True
+        )
         # Items paid through a provider batch (Wave) are resolved by their batch's poll only: a
         # single payout for them would not share the batch item's idempotency.
         .exclude(chunk__provider_batch_id__gt="")

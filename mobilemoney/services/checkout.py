@@ -17,21 +17,31 @@ from django.utils import timezone
 from core.errors import (
     BusinessRuleViolation,
     ErrorCode,
+    IllegalTransition,
     ProviderError,
     ProviderRejected,
     ServiceUnavailable,
 )
-from ledger.models import Kind
-from ledger.services import account_get_or_create_partner_account, transaction_create
-from mobilemoney.connectors import connector_for
+from core.outcomes import Outcome
+from ledger.models import Kind, Transaction
+from ledger.services import (
+    account_get_or_create_partner_account,
+    calls_about,
+    item_guard,
+    outcome_apply,
+    transaction_create,
+    transaction_transition,
+)
+from ledger.states import Cause, Status
+from mobilemoney.connectors import connection_for
 from mobilemoney.models import CheckoutSession, InboundCallback
 from mobilemoney.models.checkout import new_checkout_session_id
-from mobilemoney.providers.base import CheckoutRequest
+from mobilemoney.providers.base import CheckoutRequest, CheckoutStatus, OperationStatus, PaymentStatus
 from mobilemoney.providers.base import CheckoutSession as ProviderSession
-from mobilemoney.services import outcomes
 from mobilemoney.services.qr import qr_png_base64
 from mobilemoney.validation import CheckoutFields
 from partners.models import Partner
+from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.checkout")
 
@@ -62,7 +72,7 @@ def checkout_create(*, partner: Partner, mode: str, provider: str, data: Checkou
         restrict_payer_msisdn=data.restrict_payer_msisdn,
     )
     try:
-        with connector_for(provider=provider, mode=mode) as connector:
+        with connector_session(connection_for(provider=provider, mode=mode)) as connector:
             remote = connector.checkout_create(request)
     except ProviderError as exc:
         raise provider_failure(exc) from exc
@@ -100,9 +110,19 @@ def checkout_create(*, partner: Partner, mode: str, provider: str, data: Checkou
 def checkout_complete(session: CheckoutSession, *, cause: str, payer_msisdn: str | None = None) -> None:
     """The session was paid: credit the partner once (a repeat finds the transaction final)."""
     CheckoutSession.objects.filter(pk=session.pk).update(
-        status="complete", payment_status="succeeded", payer_msisdn=payer_msisdn or session.payer_msisdn
+        status=CheckoutStatus.COMPLETE,
+        payment_status=PaymentStatus.SUCCEEDED,
+        payer_msisdn=payer_msisdn or session.payer_msisdn,
     )
-    outcomes.reach(session.transaction, "succeeded", cause=cause, provider_reference=session.provider_session_id)
+    outcome_apply(transaction=session.transaction, outcome=Outcome.succeeded(session.provider_session_id), cause=cause)
+
+
+def _expire(transaction: Transaction, *, cause: str) -> None:
+    """A collection never paid expires (nothing moved, so no provider outcome: a plain transition)."""
+    try:
+        transaction_transition(transaction=transaction, to_status=Status.EXPIRED, cause=cause)
+    except IllegalTransition:
+        logger.info("collection already settled", extra={"txn": transaction.public_id})
 
 
 def checkout_apply_event(row: InboundCallback) -> str | None:
@@ -120,35 +140,35 @@ def checkout_apply_event(row: InboundCallback) -> str | None:
     if session is None:
         return "unknown checkout session"
     row.transaction_public_id = session.transaction.public_id
-    if event.get("status") == "succeeded":
-        checkout_complete(session, cause="callback", payer_msisdn=event.get("msisdn"))
-    elif event.get("status") == "failed" and session.payment_status != "succeeded":
+    if event.get("status") == OperationStatus.SUCCEEDED:
+        checkout_complete(session, cause=Cause.CALLBACK, payer_msisdn=event.get("msisdn"))
+    elif event.get("status") == OperationStatus.FAILED and session.payment_status != PaymentStatus.SUCCEEDED:
         # A failed attempt: the customer may try again while the session is open.
         CheckoutSession.objects.filter(pk=session.pk).update(
-            payment_status="failed", last_failure_code=event.get("failure_code") or ""
+            payment_status=PaymentStatus.FAILED, last_failure_code=event.get("failure_code") or ""
         )
     return None
 
 
 def checkout_expire(session: CheckoutSession) -> CheckoutSession:
     """Close an open session at the provider; its collection transaction expires (nothing moved)."""
-    if session.status != "open":
+    if session.status != CheckoutStatus.OPEN:
         raise BusinessRuleViolation(f"The session is {session.status}; only an open one can be expired.")
     try:
-        with connector_for(provider=session.provider, mode=session.mode) as connector:
+        with connector_session(connection_for(provider=session.provider, mode=session.mode)) as connector:
             remote = connector.checkout_expire(session.provider_session_id)
     except ProviderError as exc:
         raise provider_failure(exc) from exc
     session.save(update_fields=_mirror(session, remote))
-    if session.status == "expired":
-        outcomes.move(session.transaction, "expired", cause="api")
+    if session.status == CheckoutStatus.EXPIRED:
+        _expire(session.transaction, cause=Cause.API)
     return session
 
 
 def checkout_pay_in_sandbox(session: CheckoutSession, payer_msisdn: str) -> CheckoutSession:
     """Test helper: the sandbox acts as the customer; the provider's callback completes the session."""
     try:
-        with connector_for(provider=session.provider, mode=session.mode) as connector:
+        with connector_session(connection_for(provider=session.provider, mode=session.mode)) as connector:
             remote = connector.sandbox_pay_checkout(session.provider_session_id, payer_msisdn)
     except ProviderError as exc:
         raise provider_failure(exc) from exc
@@ -161,31 +181,51 @@ def checkout_sync(session: CheckoutSession) -> CheckoutSession:
     paid → credited once; expired/failed and never paid → its collection expires. Read-only
     at the provider; an unreachable provider leaves everything as it was."""
     try:
-        with connector_for(provider=session.provider, mode=session.mode) as connector:
+        with (
+            connector_session(connection_for(provider=session.provider, mode=session.mode)) as connector,
+            calls_about(session.transaction),
+        ):
             remote = connector.checkout_get(session.provider_session_id)
     except ProviderError as exc:
         logger.warning("checkout sync failed", extra={"session": session.public_id, "error": exc.message})
         return session
     session.save(update_fields=_mirror(session, remote))
     refund = session.refund_transaction
-    if refund is not None and refund.status == "unknown" and remote.payment_status == "refunded":
-        outcomes.move(refund, "succeeded", cause="poller")  # the refund's lost answer, resolved
-    if session.transaction.status != "pending":
+    if refund is not None and refund.status == Status.UNKNOWN and remote.payment_status == PaymentStatus.REFUNDED:
+        # The refund's lost answer, resolved.
+        outcome_apply(transaction=refund, outcome=Outcome.succeeded(), cause=Cause.POLLER)
+    if session.transaction.status != Status.PENDING:
         return session  # already settled: the mirror above is all there is to update
-    if remote.payment_status in ("succeeded", "refunded") or remote.status == "complete":
-        checkout_complete(session, cause="poller", payer_msisdn=remote.payer_msisdn)
-    elif remote.status in ("expired", "failed"):
-        outcomes.move(session.transaction, "expired", cause="poller")
+    if remote.payment_status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) or (
+        remote.status == CheckoutStatus.COMPLETE
+    ):
+        checkout_complete(session, cause=Cause.POLLER, payer_msisdn=remote.payer_msisdn)
+    elif remote.status in (CheckoutStatus.EXPIRED, CheckoutStatus.FAILED):
+        _expire(session.transaction, cause=Cause.POLLER)
     return session
+
+
+def checkout_sync_one(session_pk: int) -> None:
+    """One item of the checkout sweeper: an unexpected error sets the session's collection aside
+    for staff (``item_guard``), and ``checkout_sessions_due`` no longer offers it."""
+    session = CheckoutSession.objects.select_related("transaction", "refund_transaction").filter(pk=session_pk).first()
+    if session is None:
+        return
+    refund = session.refund_transaction
+    target = refund if refund is not None and refund.status == Status.UNKNOWN else session.transaction
+    with item_guard(work="mobilemoney.checkout_sync", transaction=target, item=session.public_id):
+        checkout_sync(session)
 
 
 def checkout_sessions_due(limit: int = 200) -> list[int]:
     """Sessions whose collection is still pending although they are past their expiry or no
     longer open (paid or closed without our having heard of it), or whose refund's answer was
-    lost (beat)."""
+    lost (beat). Sessions set aside for staff are skipped."""
+    pending = Q(transaction__status=Status.PENDING)
     rows = CheckoutSession.objects.filter(
-        Q(transaction__status="pending", expires_at__lt=timezone.now())
-        | Q(transaction__status="pending") & ~Q(status="open")
-        | Q(refund_transaction__status="unknown")
+        pending & Q(expires_at__lt=timezone.now())
+        | pending & ~Q(status=CheckoutStatus.OPEN)
+        | Q(refund_transaction__status=Status.UNKNOWN)
     )
+    rows = rows.filter(transaction__set_aside_at__isnull=True).exclude(refund_transaction__set_aside_at__isnull=False)
     return list(rows.values_list("pk", flat=True)[:limit])

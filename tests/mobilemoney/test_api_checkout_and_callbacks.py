@@ -13,10 +13,12 @@ import pytest
 
 from ledger.models import Transaction
 from ledger.selectors import ledger_check
+from ledger.services import transaction_transition
 from mobilemoney.models import CallbackStatus, CashIn, CheckoutSession, InboundCallback
 from mobilemoney.services.callbacks import callback_apply
 from mobilemoney.services.cash_ins import cash_in_process
 from mobilemoney.services.refunds import checkout_refund_process
+from partners.registry import connector_session_for
 from sandbox.wave.events import signature_header
 from tests.mobilemoney.api_support import (
     cash_in_body,
@@ -255,7 +257,6 @@ def test_test_helper_is_refused_to_live_keys(side, live_server) -> None:  # type
 def test_sweeper_reconciles_a_missed_callback_and_a_provider_side_expiry(side) -> None:  # type: ignore[no-untyped-def]
     from django.utils import timezone
 
-    from mobilemoney.connectors import connector_for
     from mobilemoney.services.checkout import checkout_sessions_due, checkout_sync
 
     balance, held = side.money()
@@ -264,7 +265,7 @@ def test_sweeper_reconciles_a_missed_callback_and_a_provider_side_expiry(side) -
         f"/api/v1/test-helpers/checkout-sessions/{paid.public_id}/pay", json={"payer_msisdn": "+221770001234"}
     )
     lapsed = CheckoutSession.objects.get(public_id=create_session(side, "wave", "lapsed", amount="2600")["id"])
-    with connector_for(provider="wave", mode="test") as connector:
+    with connector_session_for(provider_code="wave", mode="test") as connector:
         connector.checkout_expire(lapsed.provider_session_id)  # closed at the provider, not by us
     CheckoutSession.objects.update(expires_at=timezone.now())
     assert sorted(checkout_sessions_due()) == sorted([paid.pk, lapsed.pk])
@@ -277,9 +278,7 @@ def test_sweeper_reconciles_a_missed_callback_and_a_provider_side_expiry(side) -
 
 
 def test_a_refund_whose_answer_was_lost_is_resolved_by_the_sweeper(side, live_server) -> None:  # type: ignore[no-untyped-def]
-    from mobilemoney.connectors import connector_for
     from mobilemoney.services.checkout import checkout_sessions_due, checkout_sync
-    from mobilemoney.services.outcomes import move
 
     paid = create_session(side, "wave", "lost-refund")
     side.client.post(f"/api/v1/test-helpers/checkout-sessions/{paid['id']}/pay", json={"payer_msisdn": "+221770001234"})
@@ -290,10 +289,10 @@ def test_a_refund_whose_answer_was_lost_is_resolved_by_the_sweeper(side, live_se
     session = CheckoutSession.objects.select_related("refund_transaction").get(public_id=paid["id"])
     refund = session.refund_transaction
     assert refund is not None
-    move(refund, "processing", cause="worker")
-    with connector_for(provider="wave", mode="test") as connector:
+    transaction_transition(transaction=refund, to_status="processing", cause="worker")
+    with connector_session_for(provider_code="wave", mode="test") as connector:
         connector.checkout_refund(session.provider_session_id)  # refunded at Wave...
-    move(refund, "unknown", cause="worker")  # ...but our worker never read the answer
+    transaction_transition(transaction=refund, to_status="unknown", cause="worker")  # ...never read
     assert session.pk in checkout_sessions_due()
     checkout_sync(CheckoutSession.objects.select_related("transaction", "refund_transaction").get(pk=session.pk))
     assert Transaction.objects.get(pk=refund.pk).status == "succeeded"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -32,8 +33,8 @@ def accept(side, provider: str, suffix: str) -> CashIn:  # type: ignore[no-untyp
 
 
 def test_backoff_grows_and_is_capped_in_test_mode() -> None:
-    assert [outcomes.poll_delay_seconds("test", n) for n in range(5)] == [2.0, 4.0, 8.0, 10.0, 10.0]
-    assert outcomes.poll_delay_seconds("live", 0) == 30.0
+    assert [outcomes.policy("test").delay(n) for n in range(5)] == [2.0, 4.0, 8.0, 10.0, 10.0]
+    assert outcomes.policy("live").delay(0) == 30.0
 
 
 def test_due_rows_are_pushed_forward_and_resolved(side) -> None:  # type: ignore[no-untyped-def]
@@ -55,7 +56,8 @@ def test_provider_down_keeps_the_cash_in_in_flight_and_flags_it_when_old(side, s
     cash_in_process(cash_in.pk)
     txn = Transaction.objects.get(pk=cash_in.transaction_id)
     assert txn.status == "processing" and not txn.needs_review  # nothing happened: retried later
-    settings.MOBILEMONEY_REVIEW_AFTER_SECONDS = 0
+    policy = dataclasses.replace(settings.EXECUTION_POLICIES["mobile_money"], review_after=0)
+    settings.EXECUTION_POLICIES = {**settings.EXECUTION_POLICIES, "mobile_money": policy}
     cash_in_resolve(cash_in.pk)
     txn = Transaction.objects.get(pk=cash_in.transaction_id)
     assert txn.status == "processing" and txn.needs_review  # flagged, never failed
