@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from notifications.serializers import ClosedSerializer, TextField
+from core.api.fields import ClosedSerializer, TextField
 
 MAX_TEST_MESSAGE_BYTES = 64 * 1024
 
