@@ -88,9 +88,10 @@ def outcome_apply(
     else:  # unavailable, pending, or unknown about a transaction not processing: nothing to move
         moved = False
     if needs_review and not transaction.needs_review:
-        transaction.needs_review = transaction_flag_for_review(
+        transaction_flag_for_review(
             transaction_pk=transaction.pk, reason=review_reason or f"{kind} outcome needs a look"
         )
+        transaction.needs_review = True  # flagged now, or already in the database
     return Applied(moved=moved, status=transaction.status)
 
 
@@ -135,4 +136,5 @@ def _contradiction(transaction: Transaction, outcome: Outcome, *, wanted: Status
         return
     reason = f"provider reports {outcome.kind} for a {transaction.status} transaction"
     logger.warning("%s: %s", transaction.public_id, reason, extra={"transaction": transaction.public_id})
-    transaction.needs_review = transaction_flag_for_review(transaction_pk=transaction.pk, reason=reason)
+    transaction_flag_for_review(transaction_pk=transaction.pk, reason=reason)
+    transaction.needs_review = True
