@@ -10,13 +10,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api.pagination import CursorPaginator, Page, PageQuerySerializer, decode_cursor, encode_cursor
+from core.api.pagination import CursorPaginator, PageQuerySerializer
 from core.errors import NotFound
 from ledger.idempotency import idempotent
 from partners.api_base import PartnerApiView
 from partners.models import Scope
 from payments import selectors, services
-from payments.providers.base import Biller
 from payments.serializers import (
     BillerPageSerializer,
     BillPaymentSerializer,
@@ -54,19 +53,8 @@ class BillerListApi(PartnerApiView):
     )
     def get(self, request: Request) -> Response:
         limit, cursor = self.paginator.params(request.query_params)
-        page = _catalogue_page(services.biller_list(mode=self.mode), limit=limit, cursor=cursor)
+        page = self.paginator.page_of_items(services.biller_list(mode=self.mode), limit=limit, cursor=cursor)
         return Response(page.body([biller_representation(biller) for biller in page.rows]))
-
-
-def _catalogue_page(billers: list[Biller], *, limit: int, cursor: str | None) -> Page[Any]:
-    """A page of the cached catalogue (a provider's list, not a queryset), keyed and encoded as
-    ``CursorPaginator`` does: by code, the cursor is the last code of the page."""
-    rows = sorted(billers, key=lambda biller: biller.code)
-    if cursor:
-        after = str(decode_cursor(cursor))
-        rows = [biller for biller in rows if biller.code > after]
-    page = rows[:limit]
-    return Page[Any](page, encode_cursor(page[-1].code) if len(rows) > limit else None)
 
 
 class LookupCreateApi(PartnerApiView):

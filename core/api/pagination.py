@@ -22,6 +22,7 @@ from rest_framework import serializers
 from core.errors import FieldError, ValidationFailed
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_CURSOR_LENGTH = 200
@@ -50,8 +51,8 @@ def decode_cursor(cursor: str) -> str | int:
 
 
 @dataclass(frozen=True)
-class Page(Generic[M]):
-    rows: Sequence[M]
+class Page(Generic[T]):
+    rows: Sequence[T]
     next_cursor: str | None
 
     def body(self, items: list[Any], **extra: Any) -> dict[str, Any]:
@@ -91,11 +92,30 @@ class CursorPaginator:
         has_more = len(fetched) > limit and bool(page)
         return Page(page, encode_cursor(_key_value(page[-1], self.key)) if has_more else None)
 
+    def page_of_items(self, items: Sequence[T], *, limit: int, cursor: str | None) -> Page[T]:
+        """The same page over objects already in memory (a provider's cached catalogue)."""
+        limit = max(1, min(limit, self.max_limit))
+        rows = sorted(items, key=lambda item: _key_value(item, self.key), reverse=self.descending)
+        if cursor:
+            after = decode_cursor(cursor)
+            rows = [
+                r
+                for r in rows
+                if (_key_value(r, self.key) < after) == self.descending and _key_value(r, self.key) != after
+            ]
+        page = rows[:limit]
+        return Page(page, encode_cursor(_key_value(page[-1], self.key)) if len(rows) > limit and page else None)
+
     def page_of(self, queryset: QuerySet[M], query: Mapping[str, Any]) -> Page[M]:
         limit, cursor = self.params(query)
         return self.page(queryset, limit=limit, cursor=cursor)
 
 
-def _key_value(row: Model, key: str) -> str | int:
+def _key_value(row: Any, key: str) -> Any:
     value = getattr(row, "pk" if key == "pk" else key)
     return value if isinstance(value, int) else str(value)
+
+
+def _is_after(value: Any, cursor_key: Any, *, descending: bool) -> bool:
+    """Whether a row with key ``value`` comes after the cursor's row in the page order."""
+    return bool(value < cursor_key) if descending else bool(value > cursor_key)
