@@ -1,4 +1,4 @@
-"""The banking rail in the ops console: read-only, filterable (STYLE.md §33)."""
+"""The banking rail in the ops console: read-only, filterable (docs/conventions.md §33)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Partner API of the banking rail (DESIGN.md §5): batches in, status reports, transfers out."""
+"""Partner API of the banking rail (docs/architecture.md §5): batches in, status reports, transfers out."""
 
 from __future__ import annotations
 

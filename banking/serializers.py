@@ -1,4 +1,4 @@
-"""Input checks and public JSON of the banking API (amounts as decimal strings, DESIGN.md §5)."""
+"""Input checks and public JSON of the banking API (amounts as decimal strings, docs/architecture.md §5)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from ledger.states import Status
 
 END_TO_END_RE = r"^[A-Za-z0-9/\-?:().,'+ ]{1,35}$"  # ISO Max35Text, restricted to the SWIFT set
 # The Latin character set of ISO 20022 messages between banks (the SWIFT/EPC basic set): free text
-# goes out only in the form the pacs.008 accepts (STYLE.md §37), so it is checked here, not in the
+# goes out only in the form the pacs.008 accepts (docs/conventions.md §37), so it is checked here, not in the
 # worker — a control character would make the message unwritable after the money was held.
 LATIN_TEXT_RE = r"^[A-Za-z0-9/\-?:().,'+ ]*$"
 LATIN_TEXT_MESSAGE = "only letters without accents, digits, spaces and / - ? : ( ) . , ' + (ISO 20022 Latin set)"

@@ -1,4 +1,4 @@
-"""Celery tasks of the banking rail: take ids, load rows, call one service (STYLE.md §21).
+"""Celery tasks of the banking rail: take ids, load rows, call one service (docs/conventions.md §21).
 
 - ``banking.bulk_credit_batch`` (bulk queue): credits a batch's items in chunks, one task per
   chunk, each chaining the next;

@@ -1,4 +1,4 @@
-"""The Celery application (DESIGN.md §7): JSON only, late acks, named queues."""
+"""The Celery application (docs/architecture.md §7): JSON only, late acks, named queues."""
 
 import os
 

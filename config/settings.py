@@ -154,7 +154,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 LOGIN_URL = "admin:login"
 
-# --- security (DESIGN.md §9) -----------------------------------------------------------------
+# --- security (docs/architecture.md §9) -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -305,7 +305,7 @@ PROVIDER_CALL_RETENTION_DAYS = env.integer(
     "PROVIDER_CALL_RETENTION_DAYS", "90", description="provider call records are purged after this many days"
 )
 
-# --- Celery (DESIGN.md §7) -------------------------------------------------------------------
+# --- Celery (docs/architecture.md §7) -------------------------------------------------------------------
 CELERY_BROKER_URL = env.url(
     "CELERY_BROKER_URL", REDIS_URL, description="Celery broker (defaults to REDIS_URL)", schemes=("redis", "rediss")
 )
@@ -330,7 +330,7 @@ CELERY_TASK_ROUTES = {
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Beat (DESIGN.md §7): periodic maintenance; each task is safe to run twice.
+# Beat (docs/architecture.md §7): periodic maintenance; each task is safe to run twice.
 CELERY_BEAT_SCHEDULE = {
     "ledger-purge-idempotency-records": {
         "task": "ledger.purge_idempotency_records",
@@ -404,7 +404,7 @@ SPECTACULAR_SETTINGS = {
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 
-# --- observability (DESIGN.md §8) ------------------------------------------------------------
+# --- observability (docs/architecture.md §8) ------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", description="root log level")
 LOG_FORMAT = env.choice(
     "LOG_FORMAT", ("json", "text"), "json", description="json (Logstash-compatible) or text for a console"

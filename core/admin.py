@@ -1,4 +1,4 @@
-"""The admin is an ops console (STYLE.md §33): money and ledger rows are viewed there, never
+"""The admin is an ops console (docs/conventions.md §33): money and ledger rows are viewed there, never
 edited. Every app's admin builds on these read-only bases; writes go through services."""
 
 from __future__ import annotations

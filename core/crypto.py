@@ -1,4 +1,4 @@
-"""Field encryption at rest (DESIGN.md §9): signing secrets and provider credentials.
+"""Field encryption at rest (docs/architecture.md §9): signing secrets and provider credentials.
 
 Values are encrypted with Fernet (AES-128-CBC + HMAC-SHA256, authenticated) under the keys of
 ``settings.FIELD_ENCRYPTION_KEYS``: the first key encrypts, every key decrypts. Rotating the

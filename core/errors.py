@@ -1,4 +1,4 @@
-"""One exception hierarchy with stable machine codes (DESIGN.md §5, STYLE.md §19).
+"""One exception hierarchy with stable machine codes (docs/architecture.md §5, docs/conventions.md §19).
 
 Partners program against ``code``: a value of ``ErrorCode`` never changes once released.
 Anticipated failures raise a ``GatewayError`` subclass whose message is safe to show a partner;
@@ -163,7 +163,7 @@ class IllegalTransition(GatewayError):
     title = "Illegal state transition"
 
 
-# --- provider errors (STYLE.md §17) --------------------------------------------------------
+# --- provider errors (docs/conventions.md §17) --------------------------------------------------------
 
 
 class ProviderError(Exception):

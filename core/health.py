@@ -1,4 +1,4 @@
-"""Health endpoints (DESIGN.md §8): liveness answers if the process runs; readiness checks
+"""Health endpoints (docs/architecture.md §8): liveness answers if the process runs; readiness checks
 every dependency the gateway cannot work without and names each one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The provider HTTP client: the only module allowed to import ``requests`` (STYLE.md §16).
+"""The provider HTTP client: the only module allowed to import ``requests`` (docs/conventions.md §16).
 
 Every outbound call has explicit connect and read timeouts, never follows a redirect, is
 timed into ``addon_provider_call_seconds{provider,operation,outcome}``, is logged with

@@ -1,4 +1,4 @@
-"""Business metrics (DESIGN.md §8). Defined once here; correct under several gunicorn workers.
+"""Business metrics (docs/architecture.md §8). Defined once here; correct under several gunicorn workers.
 
 With ``PROMETHEUS_MULTIPROC_DIR`` set before the process starts, prometheus_client writes
 every sample to memory-mapped files in that directory and ``/metrics`` sums them across

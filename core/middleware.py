@@ -1,4 +1,4 @@
-"""Request ids (DESIGN.md §3 step 1): accepted when well formed, made otherwise, echoed back."""
+"""Request ids (docs/architecture.md §3 step 1): accepted when well formed, made otherwise, echoed back."""
 
 from __future__ import annotations
 

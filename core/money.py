@@ -1,4 +1,4 @@
-"""Money: integer minor units plus an ISO 4217 currency (STYLE.md §13). No floats, ever.
+"""Money: integer minor units plus an ISO 4217 currency (docs/conventions.md §13). No floats, ever.
 
 Partners send and receive amounts as decimal strings in major units (``"1500"`` XOF,
 ``"12.50"`` EUR); parsing is strict: no floats, no negatives, no exponent notation, no more

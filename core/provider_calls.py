@@ -1,6 +1,6 @@
 """Provider call records: a row written before every provider call and completed after it.
 
-``core`` owns the mechanism but no model (DESIGN.md §2: core has no models): the ledger installs
+``core`` owns the mechanism but no model (docs/architecture.md §2: core has no models): the ledger installs
 a ``CallRecorder`` at start-up (``install_recorder``) that stores rows linked to transactions.
 Who is calling is carried by a context variable, the *call scope*: the connector registry opens
 one per built connector (rail, provider, mode), and the execution code narrows it to one movement

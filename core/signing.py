@@ -1,4 +1,4 @@
-"""HMAC request signatures (DESIGN.md §5), used both ways: partner requests to us and our
+"""HMAC request signatures (docs/architecture.md §5), used both ways: partner requests to us and our
 webhooks to partners.
 
 ``X-Signature: t=<unix seconds>,v1=<hex>`` where

@@ -10,7 +10,7 @@ report within that time, so a caller is never stuck and learns exactly what was 
 - ``publish_batch()`` queues several, waits for their reports (bounded) and answers which were
   acknowledged by the brokers: a relay marks only those rows published. A message without a
   report in time counts as not acknowledged; it may still be written later, so consumers
-  de-duplicate by event id (at-least-once, DESIGN.md §4 "Outbox").
+  de-duplicate by event id (at-least-once, docs/architecture.md §4 "Outbox").
 - With ``ENABLE_KAFKA=false`` both raise ``KafkaDisabled`` and nothing is sent.
 
 Every delivery report is counted in ``addon_kafka_deliveries_total{outcome=delivered|failed}``.

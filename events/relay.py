@@ -1,4 +1,4 @@
-"""The outbox relay (DESIGN.md §4 "Outbox", issue 7 item 3): unpublished rows leave the gateway.
+"""The outbox relay (docs/architecture.md §4 "Outbox", issue 7 item 3): unpublished rows leave the gateway.
 
 One pass (``relay_outbox_once``) runs in one short DB transaction:
 

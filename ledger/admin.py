@@ -1,4 +1,4 @@
-"""The ledger in the ops console: searchable, filterable, and read-only (STYLE.md §33).
+"""The ledger in the ops console: searchable, filterable, and read-only (docs/conventions.md §33).
 
 Money, history and idempotency rows are written by services only; staff actions that move
 money (reversal, manual resolution) arrive as four-eyes workflows, not as edit forms.

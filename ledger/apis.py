@@ -1,4 +1,4 @@
-"""Partner API of the ledger: who am I, my transactions, my balances (DESIGN.md §5).
+"""Partner API of the ledger: who am I, my transactions, my balances (docs/architecture.md §5).
 
 A partner sees only its own rows in the mode of its key; anything else is 404.
 """

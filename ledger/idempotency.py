@@ -1,4 +1,4 @@
-"""``@idempotent``: Idempotency-Key handling for a DRF view method (DESIGN.md §4 and §5).
+"""``@idempotent``: Idempotency-Key handling for a DRF view method (docs/architecture.md §4 and §5).
 
     class CashInCreateApi(APIView):
         @idempotent

@@ -61,7 +61,7 @@ def account_representation(account: Account) -> dict[str, Any]:
 
 
 class TransactionListQuerySerializer(PageQuerySerializer):
-    """Filters of ``GET /api/v1/transactions`` (DESIGN.md §5)."""
+    """Filters of ``GET /api/v1/transactions`` (docs/architecture.md §5)."""
 
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
     status = serializers.ChoiceField(choices=Status.choices, required=False)

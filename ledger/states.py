@@ -1,4 +1,4 @@
-"""The transaction state machine (DESIGN.md §4): every allowed status change, in one place.
+"""The transaction state machine (docs/architecture.md §4): every allowed status change, in one place.
 
 ```
 pending    → processing | failed | cancelled | expired

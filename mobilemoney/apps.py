@@ -7,7 +7,7 @@ class MobileMoneyConfig(AppConfig):
     name = "mobilemoney"
 
     def ready(self) -> None:
-        # Connectors register themselves with partners.registry on import (DESIGN.md §6).
+        # Connectors register themselves with partners.registry on import (docs/architecture.md §6).
         from ledger.balances import register_float_source
         from mobilemoney.floats import float_source
         from mobilemoney.providers import orange_money, wave  # noqa: F401

@@ -1,4 +1,4 @@
-"""POST /callbacks/wave and /callbacks/orange-money: store, verify, answer fast (DESIGN.md §4).
+"""POST /callbacks/wave and /callbacks/orange-money: store, verify, answer fast (docs/architecture.md §4).
 
 Plain Django views: providers sign with their own scheme (no partner authentication). A refused
 signature is 401 (kept and flagged); anything verified is 200 at once, applied by a worker.

@@ -38,7 +38,7 @@ URL_RE = r"^https?://[^\s]{1,990}$"
 
 
 class StrictCharField(serializers.CharField):
-    """A JSON string, never a number turned into one (amounts are decimal strings: DESIGN.md §5)."""
+    """A JSON string, never a number turned into one (amounts are decimal strings: docs/architecture.md §5)."""
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):

@@ -1,4 +1,4 @@
-"""Celery tasks of the mobile-money rail (DESIGN.md §7): ids in, rows loaded, safe to run twice.
+"""Celery tasks of the mobile-money rail (docs/architecture.md §7): ids in, rows loaded, safe to run twice.
 
 Routing by name (config/settings.py): ``mobilemoney.callback_*`` → callbacks,
 ``mobilemoney.bulk_*`` → bulk, every other ``mobilemoney.*`` → payments. Services enqueue these

@@ -1,4 +1,4 @@
-"""Test-mode helpers of the rail, mounted under /api/v1/test-helpers/ (DESIGN.md §5)."""
+"""Test-mode helpers of the rail, mounted under /api/v1/test-helpers/ (docs/architecture.md §5)."""
 
 from django.urls import path
 

@@ -13,7 +13,7 @@ call whose reference is the push's public id.
 
 A send that fails unexpectedly (a bug, a stored message the code can no longer read) is logged
 with the push's id and set aside: its pending targets fail with ``internal_error`` and the push
-is completed, so the beat's safety net never picks it up again (STYLE.md §36).
+is completed, so the beat's safety net never picks it up again (docs/conventions.md §36).
 """
 
 from __future__ import annotations

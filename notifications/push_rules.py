@@ -6,7 +6,7 @@ relay hands over an event saying the transaction reached a final state, one push
 devices: at most one per event (``PushNotification.source_event`` is unique), sent by the usual
 ``notifications.push_send`` task with the usual per-target results, dead tokens and retries.
 One event whose push cannot be built (data the code does not expect) is logged with its id and
-skipped; it never stops the relay's batch (STYLE.md §36).
+skipped; it never stops the relay's batch (docs/conventions.md §36).
 """
 
 from __future__ import annotations

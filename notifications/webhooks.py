@@ -1,4 +1,4 @@
-"""Signed webhooks to partners (issue 7 item 2, DESIGN.md §5).
+"""Signed webhooks to partners (issue 7 item 2, docs/architecture.md §5).
 
 Every outbox event of a partner that has a ``webhook_url`` becomes one ``WebhookDelivery``
 (unique per event and partner) when the relay hands it over. Each attempt POSTs the same body,

@@ -1,4 +1,4 @@
-"""Partner API authentication (DESIGN.md §3 step 2, §5).
+"""Partner API authentication (docs/architecture.md §3 step 2, §5).
 
 ``Authorization: Bearer ak_<mode>_…`` → the partner, its mode and scopes. Then, in this order:
 a suspended partner is refused (403 ``partner_suspended``), an address outside the partner's

@@ -1,5 +1,5 @@
 """Redis-backed guards shared by every gateway process: the per-partner rate limit and the
-signature replay guard (DESIGN.md §5, §9).
+signature replay guard (docs/architecture.md §5, §9).
 
 Both fail closed: when Redis cannot answer, the request is refused with 503
 ``service_unavailable`` rather than let through unthrottled or replayable.

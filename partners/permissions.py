@@ -1,4 +1,4 @@
-"""Scope checks of the partner API: each view says which scopes it needs (DESIGN.md §5)."""
+"""Scope checks of the partner API: each view says which scopes it needs (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Concrete connectors register themselves where they are defined::
         def __init__(self, settings: ConnectorSettings) -> None: ...
 
 and each app imports its ``providers`` modules in ``AppConfig.ready()`` so the registry is
-complete once Django is set up. Nothing here imports a concrete provider (STYLE.md §3).
+complete once Django is set up. Nothing here imports a concrete provider (docs/conventions.md §3).
 
 One lifecycle for every connector: callers open ``connector_session(connection)`` (or
 ``connector_session_for(provider_code=…, mode=…)``), which builds the connector, opens the

@@ -1,4 +1,4 @@
-"""Per-partner rate limit, shared by every process through Redis (DESIGN.md §9)."""
+"""Per-partner rate limit, shared by every process through Redis (docs/architecture.md §9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Partner webhook URLs: refuse addresses inside the bank (DESIGN.md §9, SSRF).
+"""Partner webhook URLs: refuse addresses inside the bank (docs/architecture.md §9, SSRF).
 
 A webhook URL is refused when its host is, or resolves to, a private, loopback, link-local
 (cloud metadata 169.254.169.254 included), shared, multicast, unspecified or reserved address.

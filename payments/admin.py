@@ -1,4 +1,4 @@
-"""Ops console for bills (STYLE.md §33): read-only; money moves only through the services."""
+"""Ops console for bills (docs/conventions.md §33): read-only; money moves only through the services."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Partner API of bills (DESIGN.md §5): billers, lookups, quotes, payments."""
+"""Partner API of bills (docs/architecture.md §5): billers, lookups, quotes, payments."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ class PaymentDetailApi(PartnerApiView):
 
 
 def _preferred_wait(request: Request) -> int:
-    """``Prefer: wait=<seconds>`` (DESIGN.md §5), capped at 30 s; 0 when absent or malformed."""
+    """``Prefer: wait=<seconds>`` (docs/architecture.md §5), capped at 30 s; 0 when absent or malformed."""
     match = PREFER_WAIT_RE.search(request.headers.get("Prefer", ""))
     return min(int(match.group(1)), MAX_WAIT_SECONDS) if match else 0
 

@@ -1,4 +1,4 @@
-"""Input validation and public JSON of the bills API (DESIGN.md §5: amounts are decimal strings)."""
+"""Input validation and public JSON of the bills API (docs/architecture.md §5: amounts are decimal strings)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ from sandbox.models import SimCallback, SimCounter, SimEffect, SimIdempotency, S
 
 
 class Outcome(StrEnum):
-    """What the simulated provider does, chosen by the end of the reference (DESIGN.md §6)."""
+    """What the simulated provider does, chosen by the end of the reference (docs/architecture.md §6)."""
 
     SUCCESS = "success"
     REJECTED = "rejected"  # 9901

@@ -1,7 +1,7 @@
 """The JSON equivalent of a pain.001 batch: the same fields, the same checks, the same result.
 
 Shape (snake_case names of the ISO elements; amounts and sums are decimal strings, never
-numbers — DESIGN.md §5; accounts are IBAN or RIB strings)::
+numbers — docs/architecture.md §5; accounts are IBAN or RIB strings)::
 
     {"msg_id": "BATCH-20261101-0001", "creation_datetime": "2026-11-01T09:00:00Z",
      "nb_of_txs": 2, "ctrl_sum": "150000", "initiating_party": "ACME SARL",

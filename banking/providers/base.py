@@ -1,4 +1,4 @@
-"""The two provider interfaces of the bank-transfer rail (DESIGN.md §6, STYLE.md §15).
+"""The two provider interfaces of the bank-transfer rail (docs/architecture.md §6, docs/conventions.md §15).
 
 - ``CoreBankingConnector``: our own core banking system, which credits our customers' accounts
   (the incoming side: a partner bank's batch pays beneficiaries who bank with us);
@@ -256,7 +256,7 @@ class CoreBankingConnector(ABC):
 
 
 def error_code_for_reason(reason_code: str | None) -> ErrorCode:
-    """The gateway error code of a refusal: AM04 → ``provider_insufficient_funds`` (DESIGN.md
+    """The gateway error code of a refusal: AM04 → ``provider_insufficient_funds`` (docs/architecture.md
     §6, 9904); any other reason → ``provider_rejected``."""
     if reason_code == ReasonCode.INSUFFICIENT_FUNDS:
         return ErrorCode.PROVIDER_INSUFFICIENT_FUNDS

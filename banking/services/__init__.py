@@ -1,4 +1,4 @@
-"""The banking rail's write services, split by sub-domain (STYLE.md §1). Import from here."""
+"""The banking rail's write services, split by sub-domain (docs/conventions.md §1). Import from here."""
 
 from banking.services.batches import batch_receive, batch_refresh_status
 from banking.services.callbacks import callback_apply, callback_receive

@@ -1,5 +1,5 @@
 """The partner bank's pacs.002 status callbacks: stored raw first, verified, de-duplicated on
-the message id, applied by a worker (DESIGN.md §3.7, STYLE.md §25).
+the message id, applied by a worker (docs/architecture.md §3, step 7, docs/conventions.md §25).
 
 Late, repeated and out-of-order messages never move a final transaction (the state machine
 refuses it; ``outcome_apply`` reads the refusal as "already settled"); a reference we do not know is kept and the

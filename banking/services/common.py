@@ -1,7 +1,7 @@
 """What the batch, transfer and callback services share: provider codes, the rail's policy,
 claiming work and the review of what stays unresolved too long.
 
-Outcomes are applied by ``ledger.services.outcome_apply`` only (DESIGN.md §11); this module
+Outcomes are applied by ``ledger.services.outcome_apply`` only (docs/architecture.md §11); this module
 translates nothing the ledger already does.
 """
 

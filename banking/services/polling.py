@@ -1,7 +1,7 @@
 """The rail's poller (beat, every few seconds): status queries for credits and transfers whose
 answer was lost or is not final, once their backoff has elapsed (``next_poll_at``).
 
-Each item is guarded (``ledger.services.item_guard``, STYLE.md §36): one that fails unexpectedly
+Each item is guarded (``ledger.services.item_guard``, docs/conventions.md §36): one that fails unexpectedly
 is logged with its transaction's id and set aside for review, the others go on, and the due
 queries (banking/selectors.py) never pick a set-aside item again.
 """

@@ -1,4 +1,4 @@
-"""The OpenAPI schema, Swagger UI and Redoc, for logged-in staff only (DESIGN.md §9).
+"""The OpenAPI schema, Swagger UI and Redoc, for logged-in staff only (docs/architecture.md §9).
 
 Anonymous visitors are sent to the admin login; the UIs are served from our own static
 files (drf-spectacular-sidecar), so a browser on the bank's network asks no outside host.

@@ -1,4 +1,4 @@
-"""Every API error as ``application/problem+json`` (RFC 9457, DESIGN.md §5).
+"""Every API error as ``application/problem+json`` (RFC 9457, docs/architecture.md §5).
 
 ``{"type", "title", "status", "detail", "code", "errors": [{"field", "message"}], "request_id"}``
 """

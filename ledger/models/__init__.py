@@ -1,4 +1,4 @@
-"""The ledger's models, split by sub-domain (STYLE.md §1)."""
+"""The ledger's models, split by sub-domain (docs/conventions.md §1)."""
 
 from ledger.models.accounts import Account, AccountKind, Hold, HoldStatus, LedgerEntry, Posting
 from ledger.models.idempotency import IdempotencyRecord, IdempotencyState

@@ -1,4 +1,4 @@
-"""Provider call records: one row per attempt to reach a provider (DESIGN.md §4)."""
+"""Provider call records: one row per attempt to reach a provider (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

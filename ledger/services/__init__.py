@@ -1,4 +1,4 @@
-"""The ledger's write services (STYLE.md §8), split by sub-domain. Import from here."""
+"""The ledger's write services (docs/conventions.md §8), split by sub-domain. Import from here."""
 
 from ledger.services.accounts import (
     account_fund,

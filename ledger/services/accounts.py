@@ -2,7 +2,7 @@
 
 A test-mode partner account is born funded: its creation and a sandbox top-up of
 1,000,000,000 major units (1,000,000,000 XOF) are one DB transaction, posted as a real balanced
-posting from the sandbox funding account, so every flow can be tried at once (DESIGN.md §4).
+posting from the sandbox funding account, so every flow can be tried at once (docs/architecture.md §4).
 """
 
 from __future__ import annotations

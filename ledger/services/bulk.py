@@ -4,7 +4,7 @@ A batch intake (a mobile-money bulk cash-in, a partner bank's pain.001) creates 
 transactions in one DB transaction. Row by row that is five statements each; here it is one
 bulk INSERT per table — transactions, holds (``holds_place_bulk``: ONE conditional reserve of
 the total, the all-or-nothing prefunding check), events, outbox rows — and the same checks as a
-single creation. Only the ledger writes these tables (DESIGN.md §11).
+single creation. Only the ledger writes these tables (docs/architecture.md §11).
 """
 
 from __future__ import annotations

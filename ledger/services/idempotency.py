@@ -1,4 +1,4 @@
-"""Idempotency keys (DESIGN.md §4): the database's unique constraint is the guard.
+"""Idempotency keys (docs/architecture.md §4): the database's unique constraint is the guard.
 
 ``idempotency_begin`` claims ``(partner, mode, key)`` by INSERTing a row in its OWN short,
 committed transaction (``atomic(durable=True)``: calling it inside another transaction is a

@@ -1,4 +1,4 @@
-"""The one place where a provider outcome is applied to a money movement (DESIGN.md §11).
+"""The one place where a provider outcome is applied to a money movement (docs/architecture.md §11).
 
 Workers, pollers, callback appliers — and staff force-resolution and reconciliation — hand the
 outcome (``core.outcomes.Outcome``) of one transaction to ``outcome_apply``. It moves the state

@@ -4,7 +4,7 @@ A review flag is not a status change: no event, no money moves, and pollers keep
 merely flagged transaction. A transaction *set aside* is one whose automatic processing failed
 unexpectedly (a bug, data the code cannot handle): pollers, sweepers and chunk workers skip it
 from then on — it would only fail again — until staff resolve it. ``item_guard`` is how every
-loop over many items keeps one bad item from stopping the others (STYLE.md §36).
+loop over many items keeps one bad item from stopping the others (docs/conventions.md §36).
 """
 
 from __future__ import annotations

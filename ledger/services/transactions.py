@@ -8,7 +8,7 @@ race (e.g. a callback moving ``processing → unknown`` while the poller moves t
 no row changes, the current status is read again and the move is judged once more against it;
 if it is still not allowed, ``IllegalTransition`` is raised and nothing was written.
 
-Money follows the status in the same DB transaction (DESIGN.md §4):
+Money follows the status in the same DB transaction (docs/architecture.md §4):
 ``succeeded`` captures the hold (outgoing kinds) or credits the partner (incoming kinds);
 ``failed | cancelled | expired`` release the hold; ``reversed`` posts the exact opposite of
 everything posted for the transaction.

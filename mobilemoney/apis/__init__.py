@@ -1,1 +1,1 @@
-"""Partner API views of the mobile-money rail (DESIGN.md §5)."""
+"""Partner API views of the mobile-money rail (docs/architecture.md §5)."""

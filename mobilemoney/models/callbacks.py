@@ -1,4 +1,4 @@
-"""Inbound provider callbacks, stored raw before anything else (DESIGN.md §4)."""
+"""Inbound provider callbacks, stored raw before anything else (docs/architecture.md §4)."""
 
 from __future__ import annotations
 

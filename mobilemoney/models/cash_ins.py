@@ -11,7 +11,7 @@ class CashIn(models.Model):
     """One payout to a wallet. Money, status and history live on the ``Transaction``.
 
     ``next_poll_at`` / ``poll_attempts`` drive the status poller of ``unknown`` outcomes and the
-    retries of ``ProviderUnavailable`` (DESIGN.md §7); the provider sees the transaction's
+    retries of ``ProviderUnavailable`` (docs/architecture.md §7); the provider sees the transaction's
     public id as our stable reference, so a re-drive can never pay twice.
     """
 

@@ -1,4 +1,4 @@
-"""The mobile-money rail's provider interface (DESIGN.md §6, STYLE.md §15).
+"""The mobile-money rail's provider interface (docs/architecture.md §6, docs/conventions.md §15).
 
 Every connector (``wave``, ``orange_money``) implements ``MobileMoneyProvider``: frozen
 dataclasses in and out, amounts as ``core.money.Money``, MSISDNs in E.164, statuses normalised
@@ -330,7 +330,7 @@ class MobileMoneyProvider(ABC):
 
     def sandbox_pay_checkout(self, provider_session_id: str, payer_msisdn: str) -> CheckoutSession:
         """OUR SANDBOX EXTENSION, not a provider API; test mode only. Act as the customer: the
-        simulator pays the session from ``payer_msisdn`` (outcome by its last digits, DESIGN.md
+        simulator pays the session from ``payer_msisdn`` (outcome by its last digits, docs/architecture.md
         §6) and sends the provider's signed callback. Returns the session afterwards. Outside
         test mode it is refused (``ProviderRejected``) before any call: it must never reach a
         live provider."""

@@ -212,7 +212,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
 
         def body(encrypted_pin: str) -> dict[str, Any]:
             # ``reference`` is our stable reference: a retry carries the same one, so a retry
-            # is recognised and pays nothing more (DESIGN.md §4 "Provider call").
+            # is recognised and pays nothing more (docs/architecture.md §4 "Provider call").
             return {
                 "partner": {"idType": "MSISDN", "id": retailer, "encryptedPinCode": encrypted_pin},
                 "customer": {"idType": "MSISDN", "id": customer},

@@ -33,7 +33,7 @@ from mobilemoney.services.batch_work import enqueue_chunks
 from mobilemoney.validation import CashInInput
 from partners.models import Partner
 
-CHUNK_SIZE = 250  # items per bulk task (DESIGN.md §7: hundreds, never one task per item)
+CHUNK_SIZE = 250  # items per bulk task (docs/architecture.md §7: hundreds, never one task per item)
 CSV_COLUMNS = ("msisdn", "amount", "currency", "client_reference", "recipient_name", "reason")
 
 

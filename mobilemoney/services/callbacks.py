@@ -1,4 +1,4 @@
-"""Inbound provider callbacks (DESIGN.md §3.7, §4): stored raw, verified, de-duplicated, applied.
+"""Inbound provider callbacks (docs/architecture.md §3, step 7, §4): stored raw, verified, de-duplicated, applied.
 
 ``callback_receive`` runs in the request (fast: two or three statements, no provider call);
 ``callback_apply`` runs in the ``mobilemoney.callback_apply`` task on the callbacks queue.

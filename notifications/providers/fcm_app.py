@@ -148,7 +148,7 @@ def _prepare_service(app: firebase_admin.App, connector_settings: ConnectorSetti
        request was not sent), nothing else. A 5xx, a 429 or a read timeout comes back to us as a
        retryable ``TargetResult`` and the caller's task retries with its own bounded backoff,
        so a push is never silently sent twice by a read retry and a send never blocks a worker.
-    3. No redirects (STYLE.md §16) and no proxy settings from the environment.
+    3. No redirects (docs/conventions.md §16) and no proxy settings from the environment.
     """
     service = messaging._get_messaging_service(app)
     if connector_settings.mode == "test":
@@ -160,7 +160,7 @@ def _prepare_service(app: firebase_admin.App, connector_settings: ConnectorSetti
     retry = Retry(total=1, connect=1, read=0, status=0, other=0, redirect=0, raise_on_status=False)
     session = service._client.session
     # The SDK's own adapter class (requests' HTTPAdapter), taken from its session: only core/http.py
-    # imports requests (STYLE.md §16); here we configure the SDK's transport, we do not call it.
+    # imports requests (docs/conventions.md §16); here we configure the SDK's transport, we do not call it.
     adapter_class = type(session.get_adapter(origin + "/"))
     session.mount(origin, adapter_class(pool_connections=1, pool_maxsize=pool, max_retries=retry))
     session.max_redirects = 0

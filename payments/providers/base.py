@@ -1,4 +1,4 @@
-"""The bill-payment rail's provider interface (DESIGN.md §6, STYLE.md §15).
+"""The bill-payment rail's provider interface (docs/architecture.md §6, docs/conventions.md §15).
 
 The flow follows the bill-payment model of comparable aggregators (providers.md §3.1):
 catalogue → lookup → quote → pay (idempotent reference) → status → receipt. Every value that

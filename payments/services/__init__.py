@@ -1,4 +1,4 @@
-"""The bills services (STYLE.md §8), split by sub-domain. Import from here (the modules of this
+"""The bills services (docs/conventions.md §8), split by sub-domain. Import from here (the modules of this
 package import each other directly, never through this package)."""
 
 from payments.services.catalog import biller_list, customer_lookup

@@ -1,5 +1,5 @@
 """The provider seen by the bills services: the connector of a mode, the cached catalogue,
-lookups, and the translation of provider errors into partner-facing errors (DESIGN.md §5)."""
+lookups, and the translation of provider errors into partner-facing errors (docs/architecture.md §5)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ to run twice: the provider is idempotent by our reference (the transaction's pub
 every answer is handed to the ledger's one outcome service (``ledger.services.outcome_apply``),
 whose moves are compare-and-set: a worker and the poller applying the same answer move money
 once. An unknown outcome is only ever resolved by what the provider says about the reference
-(DESIGN.md §3.7), never guessed. Delays, attempts and the review age come from the rail's
+(docs/architecture.md §3, step 7), never guessed. Delays, attempts and the review age come from the rail's
 policy (``core.policy.policy_for("bills", mode)``); nothing here sleeps.
 """
 

@@ -1,4 +1,4 @@
-"""Validation and acceptance of a bill payment (DESIGN.md §3): the quote is checked, the bill is
+"""Validation and acceptance of a bill payment (docs/architecture.md §3): the quote is checked, the bill is
 confirmed still open at the provider (before any DB transaction), then one short DB transaction
 marks the quote used, creates the transaction with its hold and the payment record; the
 execution is enqueued after commit."""

@@ -8,7 +8,7 @@ branch 5 + account 12 + key 2), never by the IBAN's last digits, which are the R
 | ``0001`` | rejected ``AC01`` (no such account) |
 | ``0004`` | rejected ``AC04`` (account closed) |
 | ``0006`` | rejected ``AC06`` (account blocked) |
-| ``9901`` | rejected ``AC06`` (DESIGN.md §6: rejected, blocked account) |
+| ``9901`` | rejected ``AC06`` (docs/architecture.md §6: rejected, blocked account) |
 | ``9902`` | the answer hangs past the read timeout, but the operation IS carried out |
 | ``9903`` | first attempt per reference answers 503 (nothing done); the retry succeeds |
 | ``9904`` | rejected ``AM04`` (insufficient funds) |
@@ -36,7 +36,7 @@ _OUTCOME_REASONS = {Outcome.REJECTED: "AC06", Outcome.INSUFFICIENT_FLOAT: "AM04"
 @dataclass(frozen=True)
 class AccountDecision:
     account_number: str  # the 12 digits ("" when unreadable)
-    outcome: Outcome  # how the simulator behaves (DESIGN.md §6)
+    outcome: Outcome  # how the simulator behaves (docs/architecture.md §6)
     reason_code: str | None  # set when the operation is refused
 
 

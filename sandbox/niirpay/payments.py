@@ -4,7 +4,7 @@ Only payments are remembered under a reference (succeeded or failed, with their 
 a refused request (expired or used quote, bill already paid…) records nothing and can be sent
 again. The claim on the reference, the quote, the customer's bills and the float are changed
 in one database transaction, locked in that order, so nothing is ever paid twice.
-Outcomes follow the customer reference (DESIGN.md §6, sandbox.services.outcome_for).
+Outcomes follow the customer reference (docs/architecture.md §6, sandbox.services.outcome_for).
 """
 
 from __future__ import annotations

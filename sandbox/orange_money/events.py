@@ -22,7 +22,7 @@ from sandbox.orange_money.common import PROVIDER
 from sandbox.services import SimAccount, callback_enqueue
 
 ON_TIME = (0.0,)
-LATE_TWICE = (5.0, 9.0)  # outcome 9905: the same notification, late, delivered twice (DESIGN.md §6)
+LATE_TWICE = (5.0, 9.0)  # outcome 9905: the same notification, late, delivered twice (docs/architecture.md §6)
 
 
 def after_lost_answer() -> tuple[float, ...]:

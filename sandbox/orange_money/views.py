@@ -1,7 +1,7 @@
 """Orange Money simulator: OAuth2 token, PIN public key, cash-in, transaction status and
 search, retailer balance (providers.md §2.1 to §2.3).
 
-Cash-in outcomes by the customer's MSISDN (DESIGN.md §6): ``…9901`` → 2000 (the customer
+Cash-in outcomes by the customer's MSISDN (docs/architecture.md §6): ``…9901`` → 2000 (the customer
 account does not exist); ``…9902`` → paid, the answer comes after the caller's read timeout;
 ``…9903`` → the first attempt answers 500 and pays nothing, a retry with the same reference
 pays; ``…9904`` → 2020 (balance insufficient); ``…9905`` → paid, and the notification comes

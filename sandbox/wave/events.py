@@ -17,7 +17,7 @@ from sandbox.services import SimAccount, callback_enqueue
 from sandbox.wave.common import PROVIDER, wave_id
 
 ON_TIME = (0.0,)
-LATE_TWICE = (5.0, 9.0)  # outcome 9905: the same event, late, delivered twice (DESIGN.md §6)
+LATE_TWICE = (5.0, 9.0)  # outcome 9905: the same event, late, delivered twice (docs/architecture.md §6)
 
 
 def signature_header(secret: str, raw_body: bytes, timestamp: int | None = None) -> str:

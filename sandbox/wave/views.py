@@ -1,6 +1,6 @@
 """Wave simulator: payouts, payout batches and the balance (providers.md §1.3, §1.4).
 
-Outcomes by the recipient's ``mobile`` (DESIGN.md §6, ``sandbox.services.outcome_for``):
+Outcomes by the recipient's ``mobile`` (docs/architecture.md §6, ``sandbox.services.outcome_for``):
 ``…9901`` → 422 ``recipient-account-blocked``; ``…9902`` → paid, but the answer comes after
 the caller's read timeout; ``…9903`` → the first attempt answers 500 and pays nothing, a retry
 with the same Idempotency-Key pays; ``…9904`` → 422 ``insufficient-funds``; anything else

@@ -1,4 +1,4 @@
-"""Only ``ledger/`` creates transactions, their events and outbox rows (DESIGN.md §11): the other
+"""Only ``ledger/`` creates transactions, their events and outbox rows (docs/architecture.md §11): the other
 apps ask the ledger's services (``transaction_create``, ``transactions_create_bulk``,
 ``outbox_record``), so every creation passes the same checks, holds and events."""
 

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 PATH = "/api/v1/banking/transfer-batches"
 XML = {"Content-Type": "application/xml"}
-FUNDED = 1_000_000_000  # a test-mode partner account starts with this (DESIGN.md §4)
+FUNDED = 1_000_000_000  # a test-mode partner account starts with this (docs/architecture.md §4)
 
 
 @dataclass

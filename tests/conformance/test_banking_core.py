@@ -1,7 +1,7 @@
 """Core-banking conformance: every CoreBankingConnector against its simulator, over real HTTP.
 
 Outcomes follow the 12-digit account number inside the IBAN/RIB (sandbox/banks/outcomes.py:
-``…0001`` AC01, ``…0004`` AC04, ``…0006`` AC06, and the DESIGN.md §6 endings 9901 to 9905). The
+``…0001`` AC01, ``…0004`` AC04, ``…0006`` AC06, and the docs/architecture.md §6 endings 9901 to 9905). The
 simulator records one ``SimEffect(effect="credit")`` per posted credit, under the connector's
 name and our reference, so each test counts exactly what was credited — and that a refused,
 lost or repeated credit credited nothing more.
@@ -82,8 +82,8 @@ def test_a_rib_is_credited_like_an_iban(connector: CoreBankingConnector, connect
         ("000100000001", "AC01"),  # unknown account
         ("000100000004", "AC04"),  # closed
         ("000100000006", "AC06"),  # blocked
-        ("000100009901", "AC06"),  # DESIGN §6 9901: rejected (blocked)
-        ("000100009904", "AM04"),  # DESIGN §6 9904: insufficient funds
+        ("000100009901", "AC06"),  # docs/architecture.md §6 9901: rejected (blocked)
+        ("000100009904", "AM04"),  # docs/architecture.md §6 9904: insufficient funds
     ],
 )
 def test_refused_credits_carry_their_reason_and_credit_nothing(

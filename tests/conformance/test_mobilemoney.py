@@ -1,7 +1,7 @@
 """Conformance of the mobile-money rail: every connector against its simulator, over real HTTP.
 
 Each test runs once per connector (``CONNECTORS``). Outcomes are chosen by the recipient's or
-payer's MSISDN (DESIGN.md §6); every failure path also proves, with the simulator's
+payer's MSISDN (docs/architecture.md §6); every failure path also proves, with the simulator's
 ``SimEffect`` rows and the float balance, that nothing was paid.
 """
 

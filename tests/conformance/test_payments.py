@@ -4,7 +4,7 @@ A connector's setup takes the sandbox URL and optional knobs (``quote_ttl_second
 ``float_xof``, ``unavailable_billers``), registers a fresh provider-side account and returns
 its ConnectorSettings. The simulator records money-moving effects under the connector's name
 with effect ``bill_payment`` and our payment reference, so every test can count exactly what
-was paid. Outcomes follow the customer reference (DESIGN.md §6).
+was paid. Outcomes follow the customer reference (docs/architecture.md §6).
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def test_balance_decreases_by_the_total_paid(connector: BillPaymentProvider) -> 
     assert connector.balance() == before - Money(first.total_minor + second.total_minor, before.currency)
 
 
-# --- sandbox outcomes by customer reference (DESIGN.md §6) ----------------------------------------
+# --- sandbox outcomes by customer reference (docs/architecture.md §6) ----------------------------------------
 
 
 def test_9901_the_provider_rejects_and_nothing_is_paid(connector: BillPaymentProvider, connector_name: str) -> None:

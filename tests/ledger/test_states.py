@@ -1,4 +1,4 @@
-"""The state machine table itself: exactly the DESIGN.md list plus pending → failed."""
+"""The state machine table itself: exactly the docs/architecture.md list plus pending → failed."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A 2xx answer to a money-moving call that cannot be read leaves the outcome unknown: the money
 may have moved, so it must never read as a refusal. The simulators always answer well-formed
-JSON, so a small local server stands in at the HTTP seam (DESIGN.md §10)."""
+JSON, so a small local server stands in at the HTTP seam (docs/architecture.md §10)."""
 
 from __future__ import annotations
 

@@ -409,7 +409,7 @@ def test_a_payment_of_another_partner_is_404(bills: Bills, live_server: Any) -> 
     assert (status, body["code"]) == (404, "not_found")
 
 
-# --- sandbox outcomes (DESIGN.md §6) by the customer reference -------------------------------------------
+# --- sandbox outcomes (docs/architecture.md §6) by the customer reference -------------------------------------------
 
 
 def _accept(bills: Bills, biller: str, suffix: str) -> tuple[dict[str, Any], int]:

@@ -1,4 +1,4 @@
-"""Onboard a partner from the command line; its credentials are printed once (DESIGN.md §4).
+"""Onboard a partner from the command line; its credentials are printed once (docs/architecture.md §4).
 
 manage.py create_partner --name "Acme Pay" --mode test --scopes all --json
 """
