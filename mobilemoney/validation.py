@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from core.money import Money
 
 PROVIDERS = ("wave", "orange_money")
-CURRENCIES = ("XOF",)  # Wave and Orange Money Senegal move XOF only (providers.md §1, §2)
+# Wave and Orange Money Senegal move XOF only (docs/providers/wave.md §2, docs/providers/orange_money.md §3).
+CURRENCIES = ("XOF",)
 CLIENT_REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")
 MAX_ITEMS = 10_000  # items of one bulk cash-in request
 

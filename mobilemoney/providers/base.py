@@ -33,7 +33,7 @@ from core.errors import ErrorCode, ProviderRejected
 from core.money import Money
 from mobilemoney.providers.msisdn import is_e164
 
-MAX_REFERENCE_LENGTH = 255  # Wave's Idempotency-Key and client_reference limit (providers.md §1.1)
+MAX_REFERENCE_LENGTH = 255  # Wave's Idempotency-Key and client_reference limit (docs/providers/wave.md §2)
 _REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 
 

@@ -1,8 +1,8 @@
 """MSISDN forms at the edge of the providers.
 
-Inside the gateway a phone number is always E.164 (``+221771234567``, GLOSSARY "MSISDN").
-Wave speaks E.164 too (providers.md §1.1 "Phone: E.164 with +"). Orange Money Sénégal wants
-the 9 local digits without ``221`` (providers.md §2.1, pattern ``^\\d{9}$``): connectors
+Inside the gateway a phone number is always E.164 (``+221771234567``, docs/glossary.md "MSISDN").
+Wave speaks E.164 too (docs/providers/wave.md §2). Orange Money Sénégal wants the 9 local
+digits without ``221`` (docs/providers/orange_money.md §3, pattern ``^\\d{9}$``): connectors
 convert on the way out and back to E.164 on the way in, so nothing past the connector ever
 sees the local form.
 """

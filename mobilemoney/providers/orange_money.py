@@ -1,19 +1,19 @@
-"""Orange Money Sénégal (Sonatel eWallet API) connector (providers.md §2): cash-in from our
-retailer wallet, merchant QR codes (checkout), retailer balance, and notifications.
+"""Orange Money Sénégal (Sonatel eWallet API) connector (docs/providers/orange_money.md): cash-in
+from our retailer wallet, merchant QR codes (checkout), retailer balance, and notifications.
 
 Credentials (``ConnectorSettings.credentials``):
 
-- ``client_id``, ``client_secret``: the OAuth2 application (§2.1);
+- ``client_id``, ``client_secret``: the OAuth2 application (§2 of that page);
 - ``partner_msisdn`` (our retailer wallet, E.164 or 9 digits) and ``pin`` (its PIN, sent only
-  RSA-encrypted, §2.5);
-- ``merchant_code`` (6 digits) and ``merchant_name``: the QR-code merchant (§2.3);
+  RSA-encrypted, §2);
+- ``merchant_code`` (6 digits) and ``merchant_name``: the QR-code merchant (§4);
 - ``callback_api_key``: the apiKey registered with our merchant callback, sent back to us as
-  ``Authorization: Basic <apiKey>`` (§2.4);
+  ``Authorization: Basic <apiKey>`` (§6);
 - ``callback_signing_secret`` (or ``callback_signing_secrets``): the endpoint secret Sonatel
-  issues for ``X-Sonatel-Signature``; when set, only signed callbacks are accepted (§2.4);
+  issues for ``X-Sonatel-Signature``; when set, only signed callbacks are accepted (§6);
 - ``callback_url`` (optional): sent as ``X-Callback-Url`` on QR codes (else the registered one).
 
-Orange Money offers no batch cash-in endpoint that we know of (§2.3: the product exists, the
+Orange Money offers no batch cash-in endpoint that we know of (§3: the product exists, the
 endpoint was not found) and no expiry or refund of a QR code: those operations raise
 ``ProviderRejected`` ("… is not supported by Orange Money").
 """
@@ -57,7 +57,7 @@ from partners.registry import ConnectorSettings, register
 SIGNATURE_HEADER = "X-Sonatel-Signature"
 IDEMPOTENCY_HEADER = "X-Sonatel-Idempotency-Key"
 DEFAULT_QR_VALIDITY_SECONDS = 900
-MAX_QR_VALIDITY_SECONDS = 86400  # providers.md §2.3
+MAX_QR_VALIDITY_SECONDS = 86400  # docs/providers/orange_money.md §4
 WALLET = "PRINCIPAL"
 
 
@@ -70,7 +70,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
     supports_checkout_expire = False
     supports_checkout_refund = False
     supports_payer_restriction = False
-    sends_cash_in_callbacks = True  # with receiveNotification=true (§2.3)
+    sends_cash_in_callbacks = True  # with receiveNotification=true (docs/providers/orange_money.md §3)
 
     def __init__(self, settings: ConnectorSettings) -> None:
         credentials = settings.credentials
@@ -98,7 +98,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
     def close(self) -> None:
         self._http.close()
 
-    # --- OAuth2 and the PIN key (providers.md §2.1, §2.5) -----------------------------------
+    # --- OAuth2 and the PIN key (docs/providers/orange_money.md §2) ----------------------
 
     def _fetch_token(self) -> tuple[str, int]:
         response = self._http.request(
@@ -145,7 +145,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         and retries once with a fresh one: nothing was done by the refused call."""
         for attempt in (1, 2):
             token = self._tokens.get()
-            # Content-Type on every call, GET included: Sonatel answers 415 otherwise (§2.1).
+            # Content-Type on every call, GET included: Sonatel answers 415 otherwise
+            # (docs/providers/orange_money.md §2).
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **(extra_headers or {})}
             response = self._http.request(
                 method,
@@ -169,7 +170,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         self, method: str, path: str, *, operation: str, moves_money: bool, body: Callable[[str], dict[str, Any]]
     ) -> ProviderResponse:
         """A call whose body carries ``encryptedPinCode``; on error 4003 (revoked key) the key is
-        refetched and the call made once more (§2.5): the refused call did nothing."""
+        refetched and the call made once more (docs/providers/orange_money.md §2): the refused call
+        did nothing."""
         pin = str(self.settings.credentials["pin"])
         for attempt in (1, 2):
             key = self._keys.get()
@@ -203,7 +205,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         except ProviderRejected as exc:
             raise ProviderRejected(f"partner_msisdn: {exc}", code=ErrorCode.PROVIDER_NOT_CONFIGURED) from exc
 
-    # --- cash-in (providers.md §2.3) ---------------------------------------------------------
+    # --- cash-in (docs/providers/orange_money.md §3) --------------------------------------------
 
     def cash_in(self, request: CashInRequest) -> CashInResult:
         customer = _local(request.msisdn)
@@ -239,7 +241,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
 
     def cash_in_status(self, reference: str, provider_reference: str | None = None) -> CashInResult | None:
         if provider_reference:
-            # "the authoritative source of truth" (§2.2): {"status": "SUCCESS"}
+            # the authoritative source of truth (docs/providers/orange_money.md §3): {"status": "SUCCESS"}
             path = f"/api/eWallet/v1/transactions/{provider_reference}/status"
             try:
                 answer = self._json(self._call("GET", path, operation="cash_in_status"), "cash_in_status")
@@ -253,14 +255,14 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         return best_result([result for result in results if result.reference == reference])
 
     def _transactions(self, reference: str) -> list[Mapping[str, Any]]:
-        """``GET /transactions?reference=`` answers a bare JSON array (§2.2)."""
+        """``GET /transactions?reference=`` answers a bare JSON array (docs/providers/orange_money.md §3)."""
         response = self._call(
             "GET", "/api/eWallet/v1/transactions", operation="transactions", params={"reference": reference}
         )
         answer = self._json(response, "transactions")
         return [item for item in answer if isinstance(item, Mapping)] if isinstance(answer, list) else []
 
-    # --- checkout: QR code v4 (providers.md §2.3) --------------------------------------------
+    # --- checkout: QR code v4 (docs/providers/orange_money.md §4) -------------------------------
 
     def checkout_create(self, request: CheckoutRequest) -> CheckoutSession:
         if request.restrict_payer_msisdn:
@@ -295,7 +297,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         return wire.qr_session(self._json(response, "checkout_get"), now=timezone.now(), reference=None, money=None)
 
     def checkout_search(self, reference: str) -> list[CheckoutSession]:
-        # Only paid (or failed) payments are listed: unpaid QR codes never appear (§2.2).
+        # Only paid (or failed) payments are listed: unpaid QR codes never appear
+        # (docs/providers/orange_money.md §4).
         return [
             wire.payment_session(item)
             for item in self._transactions(reference)
@@ -326,7 +329,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         def body(encrypted_pin: str) -> dict[str, Any]:
             return {"idType": "MSISDN", "id": retailer, "encryptedPinCode": encrypted_pin, "wallet": WALLET}
 
-        path = "/api/eWallet/v1/account/retailer/balance"  # a POST: it carries the PIN (§2.3)
+        # A POST: it carries the PIN (docs/providers/orange_money.md §5).
+        path = "/api/eWallet/v1/account/retailer/balance"
         answer = self._json(
             self._call_with_pin("POST", path, operation="balance", moves_money=False, body=body), "balance"
         )
@@ -335,7 +339,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
             raise ProviderRejected("orange_money balance: unexpected answer", http_status=200)
         return money
 
-    # --- notifications (providers.md §2.4) ---------------------------------------------------
+    # --- notifications (docs/providers/orange_money.md §6) --------------------------------------
 
     def _signing_secrets(self) -> list[str]:
         credentials = self.settings.credentials
@@ -347,7 +351,8 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         secrets = self._signing_secrets()
         if secrets:
             return verify_sonatel_signature(header(headers, SIGNATURE_HEADER), raw_body, secrets, now=now)
-        # No endpoint secret issued: Sonatel sends the registered apiKey (§2.4).
+        # No endpoint secret issued: Sonatel sends the registered apiKey
+        # (docs/providers/orange_money.md §6).
         api_key = str(self.settings.credentials.get("callback_api_key") or "")
         scheme, _, value = (header(headers, "Authorization") or "").partition(" ")
         if not api_key or scheme.lower() != "basic":

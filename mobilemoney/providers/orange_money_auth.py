@@ -1,10 +1,11 @@
 """Orange Money credentials at work: the OAuth2 token shared by every worker, the cached RSA
-public key, and the encryption of the PIN (providers.md §2.1, §2.5).
+public key, and the encryption of the PIN (docs/providers/orange_money.md §2).
 
 The token lives in Django's cache (Redis in every deployment), so all gunicorn and Celery
 processes use one token until just before it expires; a refresh is guarded by a cache lock
 (``cache.add``, an atomic SET NX on Redis) so that, under concurrency, exactly one process asks
-Sonatel for a new token (the sandbox token endpoint is limited to 60 requests a minute, §2.1)
+Sonatel for a new token (the sandbox token endpoint is limited to 60 requests a minute,
+docs/providers/orange_money.md §2)
 while the others wait for it.
 """
 
@@ -30,7 +31,7 @@ logger = logging.getLogger("mobilemoney.orange_money")
 
 TOKEN_EXPIRY_MARGIN_SECONDS = 30  # refresh this long before Sonatel's expires_in (299 s in prod)
 LOCK_POLL_SECONDS = 0.05
-PUBLIC_KEY_CACHE_SECONDS = 3600  # refetched at once on error 4003 anyway (§2.5)
+PUBLIC_KEY_CACHE_SECONDS = 3600  # refetched at once on error 4003 anyway (docs/providers/orange_money.md §2)
 
 
 def connection_cache_key(kind: str, base_url: str, client_id: str) -> str:
@@ -143,7 +144,7 @@ class PublicKeyCache:
 
 
 def encrypt_pin(pin: str, public_key_der_base64: str) -> str:
-    """``encryptedPinCode``: RSA PKCS#1 v1.5 of the UTF-8 PIN, base64 (providers.md §2.5, the
+    """``encryptedPinCode``: RSA PKCS#1 v1.5 of the UTF-8 PIN, base64 (docs/providers/orange_money.md §2, the
     Java default ``Cipher.getInstance("RSA")`` of Sonatel's demo). Random padding: each call
     gives a different ciphertext for the same PIN."""
     try:

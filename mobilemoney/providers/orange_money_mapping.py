@@ -1,4 +1,4 @@
-"""Orange Money Sénégal's wire format ↔ the rail's dataclasses (pure; providers.md §2).
+"""Orange Money Sénégal's wire format ↔ the rail's dataclasses (pure; docs/providers/orange_money.md).
 
 MSISDNs leave as 9 local digits and come back as E.164 (``msisdn.py``); amounts come back as
 JSON floats and are read through ``Decimal`` (``wire.money_from_provider``).
@@ -25,14 +25,16 @@ from mobilemoney.providers.base import (
 from mobilemoney.providers.msisdn import MsisdnError, sn_local_to_e164
 from mobilemoney.providers.wire import decode_json_or_none, money_from_provider, parse_timestamp, text
 
-# Business codes (providers.md §2.6).
+# Business codes (docs/providers/orange_money.md §8).
 INSUFFICIENT_FUNDS_CODES = frozenset({"2020", "2021"})  # balance insufficient / insufficient for payer (us)
 CREDENTIAL_CODES = frozenset({"2011", "2012", "2013", "4003", "invalid_client", "unauthorized_client"})
-PUBLIC_KEY_REVOKED = "4003"  # "Invalid/Revoked public key": refetch the key and retry once (§2.5)
+# "Invalid/Revoked public key": refetch the key and retry once (docs/providers/orange_money.md §2).
+PUBLIC_KEY_REVOKED = "4003"
 
-# Transaction status enum of spec v1.1.0 (providers.md §2.3): only SUCCESS is paid.
+# Transaction status enum of spec v1.1.0 (docs/providers/orange_money.md §3): only SUCCESS is paid.
 _FINAL_FAILURES = frozenset({"CANCELLED", "FAILED", "REJECTED"})
-TYPE_CASH_IN = frozenset({"CASHIN", "CASH_IN"})  # [I] the exact value for cash-in is not documented
+# The cash-in type value is not documented: both spellings are accepted (assumed, docs/providers/orange_money.md §9).
+TYPE_CASH_IN = frozenset({"CASHIN", "CASH_IN"})
 TYPE_MERCHANT_PAYMENT = "MERCHANT_PAYMENT"
 
 
@@ -52,7 +54,7 @@ def normalised_code(provider_code: str | None) -> ErrorCode:
     return ErrorCode.PROVIDER_REJECTED
 
 
-# --- errors (RFC 7807 bodies, providers.md §2.6) --------------------------------------------
+# --- errors (RFC 7807 bodies, docs/providers/orange_money.md §8) -------------------------------
 
 
 def error_code(body: object) -> str | None:
@@ -117,7 +119,8 @@ def e164_or_none(party: object) -> str | None:
 def cash_in_result(
     answer: Mapping[str, Any], *, reference: str, msisdn: str | None, money: Money | None
 ) -> CashInResult:
-    """The answer of ``POST /cashins`` (``{transactionId, status, description}``, shape [I])."""
+    """The answer of ``POST /cashins`` (``{transactionId, status, description}``, shape assumed,
+    docs/providers/orange_money.md §3)."""
     status = operation_status(answer.get("status"))
     provider_code = text(answer.get("errorCode")) or text(answer.get("code"))
     return CashInResult(
@@ -133,7 +136,7 @@ def cash_in_result(
 
 
 def transaction_result(transaction: Mapping[str, Any]) -> CashInResult:
-    """A transaction object of ``GET /transactions?reference=`` (providers.md §2.3)."""
+    """A transaction object of ``GET /transactions?reference=`` (docs/providers/orange_money.md §3)."""
     return cash_in_result(
         transaction,
         reference=text(transaction.get("reference")) or "",
@@ -143,7 +146,7 @@ def transaction_result(transaction: Mapping[str, Any]) -> CashInResult:
 
 
 def is_cash_in(transaction: Mapping[str, Any]) -> bool:
-    # Filter the type locally: the server-side type filter is unreliable (providers.md §2.2).
+    # Filter the type locally: the server-side type filter is unreliable (docs/providers/orange_money.md §3).
     return transaction.get("type") in TYPE_CASH_IN
 
 
@@ -151,13 +154,14 @@ def is_merchant_payment(transaction: Mapping[str, Any]) -> bool:
     return transaction.get("type") == TYPE_MERCHANT_PAYMENT
 
 
-# --- QR codes (checkout, providers.md §2.3) --------------------------------------------------
+# --- QR codes (checkout, docs/providers/orange_money.md §4) -----------------------------------
 
 
 def qr_session(
     data: Mapping[str, Any], *, now: datetime, reference: str | None, money: Money | None
 ) -> CheckoutSession:
-    """A QR code answer (create, or the status of ``GET /v4/qrcode/{qrId}``, shape [I]) as a session."""
+    """A QR code answer (create, or the status of ``GET /v4/qrcode/{qrId}``, shape assumed,
+    docs/providers/orange_money.md §4) as a session."""
     qr_status = text(data.get("status")) or "INITIATED"
     valid_for = _mapping(data.get("validFor"))
     expires_at = parse_timestamp(valid_for.get("endDateTime"))
@@ -241,7 +245,7 @@ def payment_session(transaction: Mapping[str, Any]) -> CheckoutSession:
     )
 
 
-# --- notifications (providers.md §2.4) ------------------------------------------------------
+# --- notifications (docs/providers/orange_money.md §6) ------------------------------------------
 
 
 def event_of(transaction: Mapping[str, Any], *, event_id: str) -> CallbackEvent:

@@ -4,9 +4,9 @@ Both providers send ``t=<unix seconds>,v1=<hex>[,v1=<hex>…]`` (several ``v1`` 
 is rotated) but sign different bytes:
 
 - Wave ``Wave-Signature``: ``HMAC_SHA256(secret, t + raw_body)``, no separator
-  (providers.md §1.6; the Stripe-style ``t + "." + body`` seen in some code is wrong for Wave).
+  (docs/providers/wave.md §6; the Stripe-style ``t + "." + body`` seen in some code is wrong for Wave).
 - Orange Money ``X-Sonatel-Signature``: ``HMAC_SHA256(secret, t + "," + raw_body)``, a comma
-  separator (providers.md §2.4).
+  separator (docs/providers/orange_money.md §6).
 
 The key is the secret's text as UTF-8, used as is; the body is the exact bytes received (never
 re-serialised JSON). A signature is accepted when ``|now - t| <= 300`` seconds and any ``v1``
@@ -33,7 +33,7 @@ class SignatureHeader:
 def parse_signature_header(value: str | None) -> SignatureHeader | None:
     """``t`` and the ``v1`` values of a header; ``None`` when it is missing or malformed.
 
-    Unknown keys (a future ``v2``) are ignored, as Wave's own sample does (providers.md §1.6).
+    Unknown keys (a future ``v2``) are ignored, as Wave's own sample does (docs/providers/wave.md §6).
     """
     if not value:
         return None

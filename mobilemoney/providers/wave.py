@@ -1,9 +1,9 @@
-"""Wave Business API connector (providers.md §1): payouts (our cash-in), payout batches,
+"""Wave Business API connector (docs/providers/wave.md): payouts (our cash-in), payout batches,
 checkout sessions, balance, and ``Wave-Signature`` webhooks.
 
-Credentials (``ConnectorSettings.credentials``): ``api_key`` (Bearer, providers.md §1.1);
-``webhook_secret`` (the signing secret of our webhook, §1.6) and optionally
-``webhook_secrets`` (a list, for a rotation). Wave has no payout webhooks (§1.6, §7): payouts
+Credentials (``ConnectorSettings.credentials``): ``api_key`` (Bearer, §1 of that page);
+``webhook_secret`` (the signing secret of our webhook, §6) and optionally
+``webhook_secrets`` (a list, for a rotation). Wave has no payout webhooks (§3, §6): payouts
 are resolved by status queries (``cash_in_status``), never by waiting for a callback.
 """
 
@@ -35,8 +35,9 @@ from mobilemoney.providers.wire import decode_json, decode_json_answer, header, 
 from partners.registry import ConnectorSettings, register
 
 SIGNATURE_HEADER = "Wave-Signature"
-# providers.md §1.3: the endpoint list spells the batch status path one way, the section body
-# the other; we try the detailed form first and fall back on 404/405.
+# docs/providers/wave.md §3: Wave's documentation spells the batch status path one way in its
+# endpoint list, the other in the section body; we try the detailed form first and fall back
+# on 404/405.
 BATCH_STATUS_PATHS = ("/v1/payout-batch/{id}", "/v1/payouts-batch/{id}")
 
 
@@ -98,11 +99,12 @@ class WaveConnector(MobileMoneyProvider):
     def _json(self, response: ProviderResponse, operation: str) -> Any:
         return decode_json_answer(response.content, what=f"wave {operation}")
 
-    # --- cash-in (payouts, providers.md §1.3) ------------------------------------------------
+    # --- cash-in (payouts, docs/providers/wave.md §3) ------------------------------------
 
     def cash_in(self, request: CashInRequest) -> CashInResult:
         # The Idempotency-Key is our stable reference: every retry sends the same key, and Wave
-        # guarantees "requests with the same key never send money more than once" (§1.1).
+        # guarantees "requests with the same key never send money more than once"
+        # (docs/providers/wave.md §2).
         response = self._call(
             "POST",
             "/v1/payout",
@@ -161,7 +163,8 @@ class WaveConnector(MobileMoneyProvider):
             raise ProviderRejected("wave payout_batch_get: unexpected answer", http_status=200)
         payouts = [item for item in answer.get("payouts") or [] if isinstance(item, Mapping)]
         items = tuple(wire.payout_result(item) for item in payouts)
-        # Batch status is processing | complete, with no success flag: each payout tells (§1.3).
+        # Batch status is processing | complete, with no success flag: each payout tells
+        # (docs/providers/wave.md §3).
         return BatchStatus(batch_id=batch_id, is_complete=answer.get("status") == "complete", items=items)
 
     def _batch_status_response(self, batch_id: str) -> ProviderResponse:
@@ -176,7 +179,7 @@ class WaveConnector(MobileMoneyProvider):
             return response
         raise AssertionError("unreachable: the last path always returns or raises")
 
-    # --- checkout sessions (providers.md §1.2) ---------------------------------------------
+    # --- checkout sessions (docs/providers/wave.md §4) ------------------------------------
 
     def checkout_create(self, request: CheckoutRequest) -> CheckoutSession:
         if request.money.currency != "XOF":
@@ -192,9 +195,9 @@ class WaveConnector(MobileMoneyProvider):
         }
         if request.restrict_payer_msisdn:
             body["restrict_payer_mobile"] = request.restrict_payer_msisdn
-        # Wave has no validity field (a session lives about 30 min, §1.2): validity_seconds is
-        # not sent; expires_at reports Wave's own deadline. The Idempotency-Key is optional for
-        # sessions but makes a retried create return the same session.
+        # Wave has no validity field (a session lives about 30 min, docs/providers/wave.md §4):
+        # validity_seconds is not sent; expires_at reports Wave's own deadline. The
+        # Idempotency-Key is optional for sessions but makes a retried create return the same session.
         response = self._call(
             "POST",
             "/v1/checkout/sessions",
@@ -217,13 +220,13 @@ class WaveConnector(MobileMoneyProvider):
         return [wire.session_of(item) for item in sessions or [] if isinstance(item, Mapping)]
 
     def checkout_expire(self, provider_session_id: str) -> CheckoutSession:
-        # 200 with an empty body; 409 when already complete or expired (§1.2).
+        # 200 with an empty body; 409 when already complete or expired (docs/providers/wave.md §4).
         self._call("POST", f"/v1/checkout/sessions/{provider_session_id}/expire", operation="checkout_expire")
         return self.checkout_get(provider_session_id)
 
     def checkout_refund(self, provider_session_id: str) -> CheckoutSession:
         # Money goes back to the payer: a lost answer is unknown, and a retry is safe because
-        # Wave's refund is idempotent (§1.2).
+        # Wave's refund is idempotent (docs/providers/wave.md §4).
         self._call(
             "POST", f"/v1/checkout/sessions/{provider_session_id}/refund", operation="checkout_refund", moves_money=True
         )
@@ -240,7 +243,7 @@ class WaveConnector(MobileMoneyProvider):
         )
         return self.checkout_get(provider_session_id)
 
-    # --- balance (providers.md §1.4) ---------------------------------------------------------
+    # --- balance (docs/providers/wave.md §5) ---------------------------------------------
 
     def balance(self) -> Money:
         answer = self._json(self._call("GET", "/v1/balance", operation="balance"), "balance")
@@ -249,7 +252,7 @@ class WaveConnector(MobileMoneyProvider):
         except (AttributeError, ValueError) as exc:
             raise ProviderRejected(f"wave balance: unexpected answer ({exc})", http_status=200) from exc
 
-    # --- webhooks (providers.md §1.6) --------------------------------------------------------
+    # --- webhooks (docs/providers/wave.md §6) --------------------------------------------
 
     def _webhook_secrets(self) -> list[str]:
         secrets = [str(value) for value in self.settings.credentials.get("webhook_secrets") or []]

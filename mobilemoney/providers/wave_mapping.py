@@ -1,4 +1,4 @@
-"""Wave's wire format ↔ the rail's dataclasses (pure functions; providers.md §1).
+"""Wave's wire format ↔ the rail's dataclasses (pure functions; docs/providers/wave.md).
 
 Kept apart from ``wave.py`` (the HTTP calls) so the parsing rules can be read, and tested,
 on their own.
@@ -25,9 +25,9 @@ from mobilemoney.providers.base import (
 from mobilemoney.providers.wire import decode_json_or_none, money_from_provider, parse_timestamp, text
 
 PROVIDER = "wave"
-PAYMENT_REASON_MAX = 40  # providers.md §1.3: payment_reason ≤ 40 characters
+PAYMENT_REASON_MAX = 40  # docs/providers/wave.md §3: payment_reason ≤ 40 characters
 
-# Wave error codes → our normalised codes (providers.md §1.3 payout errors, §1.2 payment errors).
+# Wave error codes → our normalised codes (docs/providers/wave.md §3: payout and payment errors).
 INSUFFICIENT_FUNDS_CODES = frozenset({"insufficient-funds"})
 NOT_CONFIGURED_CODES = frozenset(
     {
@@ -69,7 +69,7 @@ def normalised_code(provider_code: str | None) -> ErrorCode:
 
 def error_code(body: object) -> str | None:
     """Wave's error code wherever this answer put it: ``code``, ``error_code``, ``error`` (a
-    string) or ``error.code`` (providers.md §1.1 "parse defensively")."""
+    string) or ``error.code`` (docs/providers/wave.md §2: parse defensively)."""
     if not isinstance(body, Mapping):
         return None
     for key in ("code", "error_code"):
@@ -92,7 +92,7 @@ def error_message(body: object) -> str | None:
 
 
 def error_for(response: ProviderResponse, *, operation: str, moves_money: bool) -> ProviderError:
-    """The typed error of a non-200 answer, after Wave's retry rules (providers.md §1.1):
+    """The typed error of a non-200 answer, after Wave's retry rules (docs/providers/wave.md §2):
     5xx, 408 → outcome unknown when money may have moved, else unavailable; 429 → retry later;
     every other status is final."""
     status = response.status
@@ -122,7 +122,7 @@ def error_for(response: ProviderResponse, *, operation: str, moves_money: bool) 
 
 
 def payout_body(request: CashInRequest) -> dict[str, str]:
-    """A payout request body (providers.md §1.3): amounts as strings, phone in E.164."""
+    """A payout request body (docs/providers/wave.md §3): amounts as strings, phone in E.164."""
     if request.money.currency != "XOF" or request.money.minor <= 0:
         raise ProviderRejected(
             f"Wave pays out whole XOF amounts only, not {request.money}", code=ErrorCode.UNSUPPORTED_CURRENCY
@@ -142,7 +142,7 @@ def payout_body(request: CashInRequest) -> dict[str, str]:
 
 def payout_result(payout: Mapping[str, Any], *, reference: str | None = None) -> CashInResult:
     """A payout object (``pt-…``) as a result; ``payout_error`` (the second error channel of
-    providers.md §1.3) makes it ``failed`` whatever ``status`` says."""
+    docs/providers/wave.md §3) makes it ``failed`` whatever ``status`` says."""
     status = _PAYOUT_STATUSES.get(str(payout.get("status")), OperationStatus.PROCESSING)
     failure = payout.get("payout_error")
     provider_failure_code = failure_message = None
@@ -186,7 +186,7 @@ def _money_or_none(amount: object, currency: object) -> Money | None:
 
 
 def session_of(data: Mapping[str, Any]) -> CheckoutSession:
-    """A checkout session object (``cos-…``, providers.md §1.2) in the rail's terms."""
+    """A checkout session object (``cos-…``, docs/providers/wave.md §4) in the rail's terms."""
     checkout_status = str(data.get("checkout_status"))
     wave_payment = str(data.get("payment_status"))
     error = data.get("last_payment_error")
@@ -197,7 +197,7 @@ def session_of(data: Mapping[str, Any]) -> CheckoutSession:
     if refunded_at is not None:
         payment = PaymentStatus.REFUNDED
     elif wave_payment == "succeeded" and status is CheckoutStatus.COMPLETE:
-        payment = PaymentStatus.SUCCEEDED  # paid ⇔ complete AND succeeded (providers.md §1.2)
+        payment = PaymentStatus.SUCCEEDED  # paid ⇔ complete AND succeeded (docs/providers/wave.md §4)
     elif wave_payment == "cancelled":
         payment = PaymentStatus.CANCELLED
     elif isinstance(error, Mapping):
@@ -213,7 +213,7 @@ def session_of(data: Mapping[str, Any]) -> CheckoutSession:
         status=status,
         payment_status=payment,
         payment_url=launch_url,
-        # Wave gives no QR image: the launch URL is what the QR encodes (providers.md §1.2).
+        # Wave gives no QR image: the launch URL is what the QR encodes (docs/providers/wave.md §4).
         qr_payload=launch_url,
         qr_png_base64=None,
         expires_at=parse_timestamp(data.get("when_expires")),
@@ -235,7 +235,7 @@ _CHECKOUT_EVENTS = {
 
 
 def event_of(event: Mapping[str, Any]) -> CallbackEvent:
-    """One Wave event ``{"id": "EV_…", "type": …, "data": {…}}`` (providers.md §1.6)."""
+    """One Wave event ``{"id": "EV_…", "type": …, "data": {…}}`` (docs/providers/wave.md §6)."""
     event_id, event_type, data = text(event.get("id")), text(event.get("type")), event.get("data")
     if event_id is None or event_type is None or not isinstance(data, Mapping):
         raise ValueError("a Wave event needs id, type and a data object")

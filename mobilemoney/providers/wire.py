@@ -1,8 +1,8 @@
 """Small helpers for reading providers' answers without trusting their types.
 
-Providers send amounts as strings (Wave, providers.md §1.1) or as JSON floats (Orange Money,
-providers.md §2.3 "amount.value arrives as a float"): both are read through ``Decimal`` so no
-float ever touches an amount.
+Providers send amounts as strings (Wave, docs/providers/wave.md §2) or as JSON floats (Orange
+Money, docs/providers/orange_money.md §3: ``amount.value`` arrives as a float): both are read
+through ``Decimal`` so no float ever touches an amount.
 """
 
 from __future__ import annotations
