@@ -1,5 +1,5 @@
 """What real FCM refuses before delivering: a malformed body, not exactly one target, non-string
-or reserved data keys, an oversized payload (providers.md §5.1, §5.2).
+or reserved data keys, an oversized payload (docs/providers/fcm.md §2, §3).
 
 The sandbox imports nothing of the gateway, so these rules are written again here from FCM's
 documentation rather than shared with notifications.validation.

@@ -15,7 +15,7 @@ case-insensitively, first match wins (docs/sandbox.md, "Push (FCM)"):
 | ``timeout``       | delivered, but the answer comes after SANDBOX_HANG_SECONDS (lost)       |
 | anything else     | delivered: ``{"name": "projects/<p>/messages/<id>"}``                   |
 
-Error bodies follow FCM v1 (providers.md §5.2): ``{"error": {"code", "message", "status",
+Error bodies follow FCM v1 (docs/providers/fcm.md §2): ``{"error": {"code", "message", "status",
 "details": [{"@type": "...FcmError", "errorCode"}]}}``.
 """
 

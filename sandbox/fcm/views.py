@@ -1,6 +1,6 @@
 """The simulated FCM HTTP v1 endpoint: ``POST /sandbox/fcm/v1/projects/<project>/messages:send``.
 
-It accepts exactly what firebase-admin sends (providers.md §5.1): a Bearer access token, the
+It accepts exactly what firebase-admin sends (docs/providers/fcm.md §5): a Bearer access token, the
 body ``{"message": {...}, "validate_only"?: bool}``. A delivered message is recorded as a
 ``SimObject`` of kind ``fcm_message`` (its ``data`` holds the message as received), so tests
 read back exactly what reached "FCM". Outcomes come from markers in the target (outcomes.py).

@@ -1,7 +1,8 @@
 """The simulated Niirpay biller catalogue: Senegalese billers, reference formats, fee bands.
 
-Niirpay publishes nothing (providers.md §3): the biller list, reference formats, amounts and
-fees below are plausible assumptions for the sandbox, documented in docs/providers/niirpay.md.
+Niirpay publishes nothing (the status note of docs/providers/niirpay.md): the biller list,
+reference formats, amounts and fees below are plausible assumptions for the sandbox, documented
+in docs/providers/niirpay.md §11.
 """
 
 from __future__ import annotations

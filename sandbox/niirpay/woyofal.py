@@ -1,8 +1,9 @@
 """Woyofal (Senelec prepaid electricity): energy bought for an amount, and the STS tokens.
 
 Since the STS-1 → STS-2 migration (15 Oct 2024) a purchase returns three 20-digit tokens to be
-keyed in order (providers.md §3). The tariff below is an illustrative three-tranche domestic
-table (assumed, not Senelec's official grid), applied to each purchase on its own.
+keyed in order (docs/providers/niirpay.md §7). The tariff below is an illustrative
+three-tranche domestic table (assumed, not Senelec's official grid), applied to each purchase on
+its own.
 Integer arithmetic only: prices in centimes of XOF per kWh, energy in hundredths of a kWh.
 """
 

@@ -3,7 +3,7 @@ its merchant code (QR payments), its PIN, and the RSA key pair that encrypts the
 
 The key pair is generated when the account is registered (never stored in the repository);
 ``om_rotate_key`` revokes it, so that PINs encrypted with the old public key are refused with
-4003, as Sonatel does (providers.md §2.5).
+4003, as Sonatel does (docs/providers/orange_money.md §2).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sandbox.orange_money.common import DEFAULT_FLOAT_MINOR, PROVIDER, wallet_set
 from sandbox.services import SimAccount, account_for_key, account_register
 
-TOKEN_TTL_SECONDS = 299  # prod expires_in (providers.md §2.1)
+TOKEN_TTL_SECONDS = 299  # prod expires_in (docs/providers/orange_money.md §2)
 
 
 def rsa_key_material() -> dict[str, str]:

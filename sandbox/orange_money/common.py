@@ -1,5 +1,5 @@
 """Plumbing of the Orange Money simulator: OAuth2 bearer tokens, RFC 7807 error bodies
-(providers.md §2.6), the RSA-encrypted PIN (§2.5), the retailer and merchant wallets, and
+(docs/providers/orange_money.md §8), the RSA-encrypted PIN (§2), the retailer and merchant wallets, and
 "same reference, same answer" idempotency of cash-ins.
 
 The sandbox is the outside world: nothing here imports the gateway's code but ``core``.
@@ -33,7 +33,7 @@ from sandbox.services import SimAccount, account_for_key, bearer_token, simulate
 
 PROVIDER = "orange_money"
 DEFAULT_FLOAT_MINOR = 100_000_000  # XOF in the retailer wallet of a new sandbox account
-MSISDN_RE = re.compile(r"^[0-9]{9}$")  # 9 local digits, no 221 (providers.md §2.1)
+MSISDN_RE = re.compile(r"^[0-9]{9}$")  # 9 local digits, no 221 (docs/providers/orange_money.md §3)
 _PIN_RE = re.compile(rb"^[0-9]{4,6}$")
 
 OmView = Callable[..., HttpResponse]
@@ -44,7 +44,7 @@ _TITLES |= {409: "Conflict", 415: "Unsupported Media Type", 500: "Internal Serve
 
 
 def problem_body(status: int, code: str | int, detail: str, instance: str = "") -> dict[str, str]:
-    """RFC 7807 as Sonatel writes it: ``status`` and ``code`` as strings (providers.md §2.6)."""
+    """RFC 7807 as Sonatel writes it: ``status`` and ``code`` as strings (docs/providers/orange_money.md §8)."""
     title = _TITLES.get(status, "Error")
     return {
         "type": "/" + title.lower().replace(" ", "-"),
@@ -62,7 +62,7 @@ def problem(status: int, code: str | int, detail: str, instance: str = "") -> Js
 
 
 def now_iso() -> str:
-    """``2026-09-09T10:02:59.379Z`` (milliseconds, as in the prod payload of §2.3)."""
+    """``2026-09-09T10:02:59.379Z`` (milliseconds, as in the prod payload; docs/providers/orange_money.md §3)."""
     moment = timezone.now().astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -72,7 +72,7 @@ def iso_at(moment: datetime) -> str:
 
 
 def transaction_id(prefix: str) -> str:
-    """``MP260909.1002.A34169`` style ids (providers.md §2.3)."""
+    """``MP260909.1002.A34169`` style ids (docs/providers/orange_money.md §3)."""
     moment = timezone.now().astimezone(UTC)
     suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(6))
     return f"{prefix}{moment:%y%m%d}.{moment:%H%M}.{suffix}"
@@ -108,7 +108,7 @@ def authenticate(request: HttpRequest) -> SimAccount | JsonResponse:
 
 def om_api(*methods: str, authenticated: bool = True) -> Callable[[OmView], OmView]:
     """An eWallet endpoint: latency, methods, ``Content-Type: application/json`` on every call
-    (GET included, else 415: providers.md §2.1), then the bearer token's account."""
+    (GET included, else 415: docs/providers/orange_money.md §2), then the bearer token's account."""
 
     def decorate(view: OmView) -> OmView:
         @csrf_exempt
@@ -151,7 +151,7 @@ def xof_amount(value: Any) -> int | None:
     return amount
 
 
-# --- the PIN (providers.md §2.5) ------------------------------------------------------------------
+# --- the PIN (docs/providers/orange_money.md §2) -----------------------------------------------------
 
 
 def pin_problem(account: SimAccount, encrypted_pin: Any, instance: str) -> JsonResponse | None:

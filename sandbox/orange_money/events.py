@@ -1,4 +1,5 @@
-"""Notifications the Orange Money simulator sends (providers.md §2.4): the transaction object,
+"""Notifications the Orange Money simulator sends (docs/providers/orange_money.md §6): the
+transaction object,
 with ``Authorization: Basic <apiKey>``, ``X-Sonatel-Idempotency-Key`` (the same on every
 redelivery) and, when the application has an endpoint secret, ``X-Sonatel-Signature:
 t=<unix>,v1=HMAC_SHA256(secret, t + "," + raw_body)``.

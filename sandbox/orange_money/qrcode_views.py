@@ -1,9 +1,9 @@
-"""Orange Money simulator: merchant QR codes v4 (providers.md §2.3) and the test helper that
-pays one as a customer would, then sends the notification (§2.4).
+"""Orange Money simulator: merchant QR codes v4 (docs/providers/orange_money.md §4) and the test
+helper that pays one as a customer would, then sends the notification (§6).
 
-The status endpoint ``GET /api/eWallet/v4/qrcode/{qrId}`` is known from one integrator only
-(§2.2, [I/S]); its answer here is the creation answer plus ``status`` (the transaction status
-enum), ``reference``, ``amount``, ``transactionId`` and ``customer`` once paid: an assumption.
+The status endpoint ``GET /api/eWallet/v4/qrcode/{qrId}`` is known from one public integration
+only (§4 of that page, assumed); its answer here is the creation answer plus ``status`` (the
+transaction status enum), ``reference``, ``amount``, ``transactionId`` and ``customer`` once paid: an assumption.
 
 Payment outcomes by the payer's number: ``…9901`` → FAILED (2000), ``…9904`` → FAILED (2021,
 payer balance insufficient); ``…9905`` → SUCCESS, notified late and twice; anything else →
@@ -152,7 +152,8 @@ def _pay(account: SimAccount, row: SimObject, payer: str) -> tuple[dict[str, Any
         metadata=row.data.get("metadata") or {},
     )
     if failure:
-        transaction_["errorCode"] = failure  # [I]: where Sonatel puts the reason is not documented
+        # Assumed: where Sonatel puts the reason is not documented (docs/providers/orange_money.md §9).
+        transaction_["errorCode"] = failure
     transaction_store(account, transaction_)
     row.data.update(
         status=transaction_["status"],

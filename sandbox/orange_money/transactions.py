@@ -1,5 +1,6 @@
-"""Orange Money transaction objects, as the simulator stores and lists them (providers.md §2.3,
-the prod payload of a merchant payment; the cash-in type value ``CASHIN`` is assumed [I])."""
+"""Orange Money transaction objects, as the simulator stores and lists them
+(docs/providers/orange_money.md §3, the prod payload of a merchant payment; the cash-in type
+value ``CASHIN`` is assumed, §9)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def transaction_object(
     stamp = now_iso()
     return {
         # Sonatel sends the amount as a JSON float (10.0): the simulator does the same on purpose,
-        # so connectors must read it without floats (providers.md §2.3).
+        # so connectors must read it without floats (docs/providers/orange_money.md §3).
         "amount": {"value": float(amount_minor), "unit": "XOF"},
         "requestDate": stamp,
         "reference": reference,

@@ -1,5 +1,5 @@
 """Routes of the Orange Money simulator (mounted under /sandbox/orange-money/): Sonatel's own
-paths (providers.md §2.1, §2.2) plus the link page and the ``_test`` customer helper."""
+paths (docs/providers/orange_money.md §2 to §6) plus the link page and the ``_test`` customer helper."""
 
 from django.urls import path
 

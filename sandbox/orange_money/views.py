@@ -1,5 +1,5 @@
 """Orange Money simulator: OAuth2 token, PIN public key, cash-in, transaction status and
-search, retailer balance (providers.md §2.1 to §2.3).
+search, retailer balance (docs/providers/orange_money.md §2 to §5).
 
 Cash-in outcomes by the customer's MSISDN (docs/architecture.md §6): ``…9901`` → 2000 (the customer
 account does not exist); ``…9902`` → paid, the answer comes after the caller's read timeout;
@@ -55,7 +55,7 @@ CASHIN_PATH = "/api/eWallet/v1/cashins"
 
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
-    """``POST /oauth/v1/token`` (form-encoded client credentials, providers.md §2.1)."""
+    """``POST /oauth/v1/token`` (form-encoded client credentials, docs/providers/orange_money.md §2)."""
     simulate_latency()
     if request.method != "POST" or request.content_type != "application/x-www-form-urlencoded":
         return JsonResponse({"error": "invalid_request", "error_description": "form-encoded POST expected"}, status=400)
@@ -89,7 +89,7 @@ def token(request: HttpRequest) -> HttpResponse:
 
 @om_api("GET")
 def public_keys(request: HttpRequest, account: SimAccount) -> HttpResponse:
-    """``GET /api/account/v1/publicKeys`` (providers.md §2.5)."""
+    """``GET /api/account/v1/publicKeys`` (docs/providers/orange_money.md §2)."""
     body = {
         "keyId": account.extra["key_id"],
         "keyType": "RSA",
@@ -178,7 +178,7 @@ def cashins(request: HttpRequest, account: SimAccount) -> HttpResponse:
 
 @om_api("GET")
 def transaction_status(request: HttpRequest, account: SimAccount, transaction_id: str) -> HttpResponse:
-    """``GET /api/eWallet/v1/transactions/{id}/status`` → ``{"status": …}`` (providers.md §2.2)."""
+    """``GET /api/eWallet/v1/transactions/{id}/status`` → ``{"status": …}`` (docs/providers/orange_money.md §3)."""
     row = transactions_of(account).filter(object_id=transaction_id).first()
     if row is None:
         return problem(404, 404, "Transaction not found", request.path)

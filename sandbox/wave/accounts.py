@@ -1,8 +1,8 @@
-"""Sandbox Wave accounts: one business wallet per API key, as at Wave (providers.md §1.1).
+"""Sandbox Wave accounts: one business wallet per API key, as at Wave (docs/providers/wave.md §1).
 
 A connector authenticates with the ``api_key`` returned here; the simulator signs its webhooks
 with ``webhook_secret`` and posts them to ``callback_url`` (the webhook registered in Wave's
-Business Portal, §1.6).
+Business Portal, docs/providers/wave.md §6).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import secrets
 from sandbox.services import SimAccount, account_for_key, account_register
 from sandbox.wave.common import DEFAULT_FLOAT_MINOR, PROVIDER, balance_set, wallet_of
 
-# providers.md §1.3: the docs disagree on the batch status path; a sandbox account may serve
+# docs/providers/wave.md §3: Wave's docs disagree on the batch status path; a sandbox account may serve
 # only one spelling so that a connector's fallback can be exercised.
 BATCH_STATUS_PATHS = ("payout-batch", "payouts-batch")
 

@@ -1,5 +1,5 @@
-"""Wave simulator: checkout sessions (providers.md §1.2) and the test helper that pays one as
-a customer would, then sends the signed webhook (§1.6).
+"""Wave simulator: checkout sessions (docs/providers/wave.md §4) and the test helper that pays
+one as a customer would, then sends the signed webhook (§6).
 
 Outcomes by the payer's number: ``…9901`` → ``blocked-account``, ``…9904`` →
 ``insufficient-funds`` (both: ``checkout.session.payment_failed``, the session stays open);
@@ -56,14 +56,14 @@ SESSION_FIELDS = frozenset(
         "aggregated_merchant_id",
     }
 )
-SESSION_LIFETIME = timedelta(minutes=30)  # providers.md §1.2: ≈30 min per examples [I]
+SESSION_LIFETIME = timedelta(minutes=30)  # ≈30 min in Wave's examples (assumed, docs/providers/wave.md §8)
 _URL_RE = re.compile(r"^https?://\S+$")
 _MOBILE_RE = re.compile(r"^\+[1-9][0-9]{7,14}$")
 
 
 def session_problem(body: dict[str, Any]) -> JsonResponse | None:
     extra = set(body) - SESSION_FIELDS
-    if extra:  # e.g. "metadata": rejected by Wave (providers.md §1.2)
+    if extra:  # e.g. "metadata": rejected by Wave (docs/providers/wave.md §4)
         return validation_error("extra fields not permitted", [sorted(extra)[0]])
     for field in ("amount", "currency", "success_url", "error_url"):
         if field not in body:
@@ -130,7 +130,7 @@ def _session_rows(account: SimAccount) -> Any:
 
 @wave_api("POST", "GET")
 def sessions(request: HttpRequest, account: SimAccount) -> HttpResponse:
-    """``POST`` creates a session; ``GET ?transaction_id=`` finds one by its payment (§1.2)."""
+    """``POST`` creates a session; ``GET ?transaction_id=`` finds one by its payment (docs/providers/wave.md §4)."""
     if request.method == "GET":
         row = _session_rows(account).filter(data__transaction_id=request.GET.get("transaction_id") or "-").first()
         if row is None:
@@ -143,7 +143,7 @@ def sessions(request: HttpRequest, account: SimAccount) -> HttpResponse:
     if problem is not None:
         return problem
     key = request.headers.get("Idempotency-Key")
-    if not key:  # optional for sessions (§1.1); integrators send it anyway
+    if not key:  # optional for sessions (docs/providers/wave.md §4); integrators send it anyway
         return answer(*session_execute(request, account, body))
     status, payload, _ = idempotent(
         wallet_of(account), f"session:{key}", body_fingerprint(body), lambda: session_execute(request, account, body)
@@ -189,7 +189,7 @@ def session_expire(request: HttpRequest, account: SimAccount, session_id: str) -
 
 @wave_api("POST")
 def session_refund(request: HttpRequest, account: SimAccount, session_id: str) -> HttpResponse:
-    """Full refund, idempotent: a second call succeeds and moves nothing (§1.2)."""
+    """Full refund, idempotent: a second call succeeds and moves nothing (docs/providers/wave.md §4)."""
     with transaction.atomic():
         row = _locked_session(account, session_id)
         if row is None:

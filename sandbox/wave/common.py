@@ -1,5 +1,5 @@
 """Plumbing of the Wave simulator: authentication, Wave-shaped errors, ids and timestamps,
-the wallet balance, and idempotency keys "like the real provider" (providers.md §1.1).
+the wallet balance, and idempotency keys "like the real provider" (docs/providers/wave.md §2).
 
 The sandbox is the outside world: nothing here imports the gateway's code but ``core``.
 """
@@ -32,7 +32,7 @@ Answer = tuple[int, Any]
 
 
 def wave_error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
-    """Wave's error body: at least ``code`` and ``message`` (providers.md §1.1)."""
+    """Wave's error body: at least ``code`` and ``message`` (docs/providers/wave.md §2)."""
     return JsonResponse({"code": code, "message": message, **extra}, status=status)
 
 
@@ -48,7 +48,7 @@ def wave_id(prefix: str, length: int = 13) -> str:
 
 
 def iso(moment: datetime) -> str:
-    """ISO-8601 UTC to the second, ``2024-01-15T10:00:00Z`` (providers.md §1.1)."""
+    """ISO-8601 UTC to the second, ``2024-01-15T10:00:00Z`` (docs/providers/wave.md §2)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -74,7 +74,7 @@ def account_by_wallet(wallet_id: str) -> SimAccount | None:
 
 
 def authenticate(request: HttpRequest) -> SimAccount | JsonResponse:
-    """The business wallet of ``Authorization: Bearer <api key>`` (providers.md §1.1)."""
+    """The business wallet of ``Authorization: Bearer <api key>`` (docs/providers/wave.md §1)."""
     if not request.headers.get("Authorization"):
         return wave_error(401, "missing-auth-header", "The Authorization header is missing.")
     api_key = bearer_token(request)
@@ -122,7 +122,7 @@ def json_body(request: HttpRequest) -> dict[str, Any] | JsonResponse:
 
 
 def whole_amount(value: Any, field: str) -> int | JsonResponse:
-    """XOF amounts: strings, round numbers, no leading zeros, positive (providers.md §1.1)."""
+    """XOF amounts: strings, round numbers, no leading zeros, positive (docs/providers/wave.md §2)."""
     if not isinstance(value, str) or not value.isdigit() or value.startswith("0"):
         return validation_error(f"{field} must be a string holding a positive whole number", [field])
     return int(value)
@@ -156,7 +156,7 @@ def balance_credit(wallet_id: str, amount_minor: int) -> None:
         SimCounter.objects.filter(pk=row.pk).update(value=F("value") + amount_minor)
 
 
-# --- idempotency keys (providers.md §1.1) -----------------------------------------------------
+# --- idempotency keys (docs/providers/wave.md §2) ---------------------------------------------
 
 
 def body_fingerprint(body: Any) -> str:
@@ -191,5 +191,5 @@ def idempotent(wallet_id: str, key: str, fingerprint: str, produce: Callable[[],
 
 def answer(status: int, body: Any) -> HttpResponse:
     if body is None:
-        return HttpResponse(status=status)  # expire / refund: 200 with an empty body (§1.2)
+        return HttpResponse(status=status)  # expire / refund: 200 with an empty body (docs/providers/wave.md §4)
     return JsonResponse(body, status=status, safe=False)

@@ -1,5 +1,5 @@
 """Webhooks the Wave simulator sends back: ``{"id": "EV_…", "type": …, "data": {…}}`` signed
-with ``Wave-Signature: t=<unix>,v1=HMAC_SHA256(secret, t + raw_body)`` (providers.md §1.6).
+with ``Wave-Signature: t=<unix>,v1=HMAC_SHA256(secret, t + raw_body)`` (docs/providers/wave.md §6).
 
 Written independently of the gateway's verifier on purpose: the conformance suite checks that
 the two agree.

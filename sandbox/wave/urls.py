@@ -1,5 +1,5 @@
 """Routes of the Wave simulator (mounted under /sandbox/wave/): Wave's own paths
-(providers.md §1.2 to §1.4) plus the launch page and the ``_test`` customer helper."""
+(docs/providers/wave.md §3 to §5) plus the launch page and the ``_test`` customer helper."""
 
 from django.urls import path
 
@@ -10,7 +10,7 @@ urlpatterns = [
     path("v1/payout/<str:payout_id>", views.payout_get, name="sandbox-wave-payout-get"),
     path("v1/payouts/search", views.payout_search, name="sandbox-wave-payout-search"),
     path("v1/payout-batch", views.batch_create, name="sandbox-wave-batch"),
-    # providers.md §1.3: both spellings of the batch status path exist in Wave's docs
+    # docs/providers/wave.md §3: both spellings of the batch status path exist in Wave's docs
     path(
         "v1/payout-batch/<str:batch_id>", views.batch_get, {"spelling": "payout-batch"}, name="sandbox-wave-batch-get"
     ),

@@ -1,4 +1,4 @@
-"""Wave simulator: payouts, payout batches and the balance (providers.md §1.3, §1.4).
+"""Wave simulator: payouts, payout batches and the balance (docs/providers/wave.md §3, §5).
 
 Outcomes by the recipient's ``mobile`` (docs/architecture.md §6, ``sandbox.services.outcome_for``):
 ``…9901`` → 422 ``recipient-account-blocked``; ``…9902`` → paid, but the answer comes after
@@ -52,11 +52,11 @@ PAYOUT_FIELDS = frozenset(
 )
 _SN_MOBILE_RE = re.compile(r"^\+221[0-9]{9}$")
 ITEMS_PER_POLL_DIVISOR = 3  # a batch completes over about three status polls
-IDEMPOTENCY_KEY_REQUIRED = "An 'Idempotency-Key' header is required for POST requests"  # providers.md §1.1
+IDEMPOTENCY_KEY_REQUIRED = "An 'Idempotency-Key' header is required for POST requests"  # docs/providers/wave.md §2
 
 
 def payout_problem(body: Any, loc: list[Any]) -> JsonResponse | None:
-    """Validation of one payout request (providers.md §1.3), Wave's pydantic-style errors."""
+    """Validation of one payout request (docs/providers/wave.md §3), Wave's pydantic-style errors."""
     if not isinstance(body, dict):
         return validation_error("a payout must be an object", loc)
     extra = set(body) - PAYOUT_FIELDS
@@ -128,7 +128,7 @@ def payout_store(account: SimAccount, payout: dict[str, Any]) -> None:
 
 
 def payout_execute(account: SimAccount, body: dict[str, Any], key: str) -> Answer:
-    """The synchronous payout (providers.md §1.3): refusals answer 4xx and create nothing."""
+    """The synchronous payout (docs/providers/wave.md §3): refusals answer 4xx and create nothing."""
     outcome = outcome_for(body["mobile"])
     if outcome is Outcome.FLAKY_5XX_ONCE and counter_add(PROVIDER, f"attempts:{wallet_of(account)}:{key}") == 1:
         return 500, {"code": "internal-server-error", "message": "Internal server error."}
@@ -180,7 +180,7 @@ def payout_search(request: HttpRequest, account: SimAccount) -> HttpResponse:
     return JsonResponse({"result": [public(row.data) for row in rows]})
 
 
-# --- batches (asynchronous; providers.md §1.3) --------------------------------------------------
+# --- batches (asynchronous; docs/providers/wave.md §3) ----------------------------------------
 
 
 def batch_execute(account: SimAccount, payouts: list[dict[str, Any]]) -> Answer:
