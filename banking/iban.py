@@ -1,4 +1,4 @@
-"""WAEMU bank account numbers: IBAN and RIB (providers.md §4.3).
+"""WAEMU bank account numbers: IBAN and RIB (docs/providers/banking.md §1).
 
 A WAEMU account is identified by a 24-character RIB (the BBAN)::
 
@@ -7,7 +7,7 @@ A WAEMU account is identified by a 24-character RIB (the BBAN)::
 
 and by the IBAN built on it: country (2) + ISO 7064 MOD-97-10 check digits (2) + RIB, 28
 characters in all (``SN08SN0100152000048500003035``). Two bank-code styles coexist
-(providers.md §4.3): the current BCEAO codes carry the country (``SN010``), the legacy registry
+(§1 of that page): the current BCEAO codes carry the country (``SN010``), the legacy registry
 codes one letter and four digits (``K0100``); both fit ``[A-Z][A-Z0-9]\\d{3}``.
 
 Rules applied here:
@@ -17,11 +17,12 @@ Rules applied here:
 - **IBAN**: ``^(BF|BJ|CI|ML|NE|SN|TG)\\d{2}[A-Z][A-Z0-9]\\d{22}$`` then MOD-97-10 (letters → 10..35,
   the first four characters moved to the end, the number mod 97 must be 1). Senegal (``SN``) is
   the gateway's country; the six other WAEMU states with the same 28-character layout are
-  accepted because XOF transfers to them clear through the same regional systems (§4.1).
+  accepted because XOF transfers to them clear through the same regional systems
+  (docs/providers/banking.md §5).
   Guinea-Bissau's IBAN has another length and is refused. Library country tables are not used:
-  some reject the ``SN01…`` form (§4.3);
-- **RIB key** (providers.md §7 lists the WAEMU key algorithm as unverified): the French RIB rule
-  the BCEAO RIB inherited. Letters become digits with the French table (A,J→1; B,K,S→2; C,L,T→3;
+  some reject the ``SN01…`` form (docs/providers/banking.md §1);
+- **RIB key** (unverified: no BCEAO text gives the algorithm, docs/providers/banking.md §7):
+  the French RIB rule the BCEAO RIB inherited. Letters become digits with the French table (A,J→1; B,K,S→2; C,L,T→3;
   D,M,U→4; E,N,V→5; F,O,W→6; G,P,X→7; H,Q,Y→8; I,R,Z→9), then
   ``key = 97 - (int(bank ‖ branch ‖ account ‖ "00") mod 97)``, written on two digits (01..97).
   It gives the key of every published BCEAO example IBAN (BF, BJ, CI, ML, NE, SN, TG — the

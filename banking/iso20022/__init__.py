@@ -1,4 +1,4 @@
-"""ISO 20022 for the bank-transfer rail (providers.md §4.4).
+"""ISO 20022 for the bank-transfer rail (docs/providers/banking.md §4).
 
 - received batches: ``parse_pain001_xml`` (pain.001.001.03 / .09, streaming, XSD-validated while
   parsed, safe against XXE and entity bombs) and ``parse_pain001_json`` (the same fields as JSON),

@@ -2,7 +2,7 @@
 
 Read with the same safety as a received batch (size limit first, any DOCTYPE refused, no
 entity or network resolution, XSD validated while streaming; safe_xml.py), in versions
-pacs.002.001.10 (what the partner bank sends, providers.md §4.4) and pacs.002.001.03.
+pacs.002.001.10 (what the partner bank sends, docs/providers/banking.md §3) and pacs.002.001.03.
 Statuses are kept as the ISO codes they are (``ACSC``, ``RJCT``…): mapping them to our transfer
 states is the connector's job, which never guesses a final state from an unknown code.
 """

@@ -2,10 +2,10 @@
 
 One transaction per message, so the message, instruction and transaction ids can all carry our
 stable reference: a retry after a lost answer is the *same* message, which the receiving bank
-recognises as a duplicate (providers.md §4.4: ``MsgId`` unique per message, ``EndToEndId``
-travels unchanged). Settlement (``SttlmInf``): ``CLRG`` through the clearing system named in
-``ClrSys/Prtry`` (``STAR-UEMOA`` for RTGS, ``SICA-UEMOA`` for clearing, providers.md §4.1;
-there is no ISO code for them), with the matching ``ClrChanl`` (``RTGS`` / ``MPNS``).
+recognises as a duplicate (docs/providers/banking.md §4.4: ``MsgId`` unique per message,
+``EndToEndId`` travels unchanged). Settlement (``SttlmInf``): ``CLRG`` through the clearing
+system named in ``ClrSys/Prtry`` (``STAR-UEMOA`` for RTGS, ``SICA-UEMOA`` for clearing,
+docs/providers/banking.md §5; there is no ISO code for them), with the matching ``ClrChanl`` (``RTGS`` / ``MPNS``).
 """
 
 from __future__ import annotations

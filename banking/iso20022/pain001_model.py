@@ -17,7 +17,7 @@ from core.money import Money
 
 
 class AccountScheme(StrEnum):
-    """How an account is identified: ``<Id><IBAN>`` or ``<Id><Othr><Id>`` (a RIB, providers.md §4.4)."""
+    """How an account is identified: ``<Id><IBAN>`` or ``<Id><Othr><Id>`` (a RIB, docs/providers/banking.md §4.4)."""
 
     IBAN = "IBAN"
     OTHER = "OTHR"

@@ -1,4 +1,4 @@
-"""Streaming reader of pain.001.001.03 and pain.001.001.09 (providers.md §4.4).
+"""Streaming reader of pain.001.001.03 and pain.001.001.09 (docs/providers/banking.md §4.1).
 
 One pass over the body: lxml ``iterparse`` reports the start and end of ``GrpHdr``, ``PmtInf``
 and ``CdtTrfTxInf`` only, libxml2 validates every element against the official XSD as it goes

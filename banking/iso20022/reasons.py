@@ -1,4 +1,4 @@
-"""ISO 20022 status codes and status reason codes used on this rail (providers.md §4.4).
+"""ISO 20022 status codes and status reason codes used on this rail (docs/providers/banking.md §4.4).
 
 Status reason codes come from the ISO 20022 external code list ``ExternalStatusReason1Code``
 (1 to 4 characters; the XSDs leave the list open, so these values are the published meanings).

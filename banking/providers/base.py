@@ -3,7 +3,7 @@
 - ``CoreBankingConnector``: our own core banking system, which credits our customers' accounts
   (the incoming side: a partner bank's batch pays beneficiaries who bank with us);
 - ``InterbankConnector``: a partner bank that carries our transfers to other banks' customers
-  through the WAEMU systems (providers.md §4.1): STAR-UEMOA (RTGS) or SICA-UEMOA (clearing).
+  through the WAEMU systems (docs/providers/banking.md §5): STAR-UEMOA (RTGS) or SICA-UEMOA (clearing).
 
 Money-moving calls take our stable ``reference``, so a retry after a lost answer is recognised
 by the other side instead of paying twice. Errors follow core.errors: ``ProviderRejected`` (do not
@@ -33,7 +33,7 @@ from core.money import Money
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,34}$")
 MAX35 = 35
 
-# SICA-UEMOA clears transfers up to 50 million XOF; above, STAR-UEMOA (providers.md §4.1).
+# SICA-UEMOA clears transfers up to 50 million XOF; above, STAR-UEMOA (docs/providers/banking.md §5).
 RTGS_THRESHOLD = Money(50_000_000, "XOF")
 
 

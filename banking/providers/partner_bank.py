@@ -1,6 +1,6 @@
 """The partner bank that carries our transfers to other WAEMU banks (docs/providers/banking.md §3).
 
-Wire format: ISO 20022 XML both ways (providers.md §4.4). We ``POST {base}/v1/payments`` a
+Wire format: ISO 20022 XML both ways (§4.4 of that page). We ``POST {base}/v1/payments`` a
 pacs.008.001.08 (one transaction; MsgId = InstrId = TxId = our reference) and the bank answers
 ``202`` with a pacs.002.001.10 (``ACSP``: accepted, settlement in process) — or ``200`` with the
 existing transfer's pacs.002 when it already holds that reference. The final status comes later,
