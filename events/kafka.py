@@ -1,6 +1,6 @@
 """The Kafka client of the gateway (confluent-kafka), switched by ``ENABLE_KAFKA``.
 
-One idempotent producer per process (providers.md §6): ``enable.idempotence`` gives
+One idempotent producer per process (docs/providers/kafka.md §1, §2): ``enable.idempotence`` gives
 exactly-once, in-order writes per partition despite librdkafka's internal retries, with
 ``acks=all``. ``message.timeout.ms`` (``KAFKA_MESSAGE_TIMEOUT_MS``) bounds how long a message may
 wait for its acknowledgement: when Kafka is unreachable, every message gets a failed delivery
@@ -176,7 +176,7 @@ def _current_slot() -> _ProducerSlot:
 
     A new producer is created after a fork (librdkafka threads do not survive it), when the
     settings changed, and after a fatal idempotent-producer error (that instance can no longer
-    produce; providers.md §6).
+    produce; docs/providers/kafka.md §2).
     """
     global _slot
     if not settings.ENABLE_KAFKA:

@@ -24,7 +24,7 @@ def fcm_sandbox_connect(
 ) -> Partner:
     """Register the sandbox FCM project and point the test-mode ``fcm`` provider connection at it.
 
-    The access token only opens the simulated FCM project (providers.md §5.3); it is generated
+    The access token only opens the simulated FCM project (docs/providers/fcm.md §4); it is generated
     when not given, never written in the repository.
     """
     access_token = access_token or "ya29.sandbox-" + secrets.token_urlsafe(24)

@@ -52,7 +52,7 @@ logger = logging.getLogger("notifications.push")
 
 RAIL = "push"  # the execution policy (settings.EXECUTION_POLICIES) and the provider-call rail
 FCM_PROVIDER = "fcm"  # the provider partner's code
-QUOTA_MIN_DELAY_SECONDS = 60.0  # providers.md §5.2: back off at least a minute on QUOTA_EXCEEDED
+QUOTA_MIN_DELAY_SECONDS = 60.0  # docs/providers/fcm.md §2: back off at least a minute on QUOTA_EXCEEDED
 LEASE_SECONDS = 120  # how long one send may hold a notification (not a retry number)
 SEND_WORK = "notifications.push_send"
 

@@ -1,7 +1,7 @@
 """Checks a push before anything is sent: the partner gets every problem at once as field
 errors (400 problem+json), and FCM never sees a request it would refuse for its content.
 
-The rules are FCM's (providers.md §5.1, §5.2; firebase.google.com/docs/cloud-messaging/concept-options):
+The rules are FCM's (docs/providers/fcm.md §3; firebase.google.com/docs/cloud-messaging/concept-options):
 - data values are strings; keys are non-empty; reserved keys are refused: ``from``,
   ``message_type`` and anything starting with ``google`` or ``gcm`` (compared case-insensitively,
   stricter than FCM, because a key FCM silently drops is a bug on the partner's side);

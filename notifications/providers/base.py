@@ -3,7 +3,7 @@
 Every push connector (``notifications/providers/fcm.py`` today) implements ``PushProvider``.
 Inputs and outputs are frozen dataclasses; the service layer stores the per-target results and
 decides about retries. The error codes are FCM's own ``errorCode`` values
-(firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode, providers.md §5.2) plus a few
+(firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode, docs/providers/fcm.md §2) plus a few
 transport-level codes for failures that never produced an FCM answer.
 """
 
@@ -16,13 +16,13 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import ClassVar, Literal
 
-MAX_TOKENS_PER_SEND = 500  # FCM multicast limit (providers.md §5.1)
+MAX_TOKENS_PER_SEND = 500  # FCM multicast limit (docs/providers/fcm.md §3)
 
 
 class PushErrorCode(StrEnum):
     """Why one target was not delivered. Values never change (they are stored and shown)."""
 
-    # FCM v1 errorCode values (providers.md §5.2)
+    # FCM v1 errorCode values (docs/providers/fcm.md §2)
     UNREGISTERED = "UNREGISTERED"  # the token is gone for good: delete it
     INVALID_ARGUMENT = "INVALID_ARGUMENT"  # bad token or bad payload: never retry as is
     SENDER_ID_MISMATCH = "SENDER_ID_MISMATCH"  # the token belongs to another project: delete it

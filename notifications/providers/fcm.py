@@ -1,4 +1,4 @@
-"""Firebase Cloud Messaging through the real firebase-admin SDK (providers.md §5).
+"""Firebase Cloud Messaging through the real firebase-admin SDK (docs/providers/fcm.md).
 
 Tokens go through ``messaging.send_each_for_multicast`` (one HTTP/1.1 request per token, in
 parallel threads), a topic or a condition through ``messaging.send``. Each provider connection

@@ -1,7 +1,7 @@
 """One firebase-admin ``App`` per provider connection, with its messaging service prepared.
 
 firebase-admin keeps apps in a process-wide registry by name and creates the messaging service
-of an app lazily, once (providers.md §5.1, §5.3). We name each app after the connection and a
+of an app lazily, once (docs/providers/fcm.md §5). We name each app after the connection and a
 fingerprint of its settings, so a changed connection (rotated key, new URL, new timeouts) gets
 a fresh app and the stale one is deleted.
 
@@ -9,7 +9,7 @@ Two modes:
 - live: ``credentials.Certificate(settings.FIREBASE_CREDENTIALS_FILE)`` (a service account) and
   the SDK's own FCM URL; refused unless ``FIREBASE_ENABLED``.
 - test: the sandbox FCM at the connection's ``base_url`` with a fake credential whose token is
-  the sandbox access token from the connection's credentials (providers.md §5.3 item 3).
+  the sandbox access token from the connection's credentials (docs/providers/fcm.md §4).
 """
 
 from __future__ import annotations
@@ -139,11 +139,11 @@ def _prepare_service(app: firebase_admin.App, connector_settings: ConnectorSetti
     """Create the app's messaging service now and adjust it through three narrow seams.
 
     1. URL (test mode only): the SDK has no option or environment variable for the FCM URL; it
-       is computed once in ``_MessagingService.__init__`` into ``_fcm_url`` (providers.md §5.3
+       is computed once in ``_MessagingService.__init__`` into ``_fcm_url`` (docs/providers/fcm.md §5
        item 1). We set that attribute right after creating the service, for this app only;
        patching the class attribute would redirect every app in the process.
     2. Retries: the SDK retries 500/503 up to 4 times with backoff and honours Retry-After on
-       503 (providers.md §5.1 and §5.3 item 4: seconds per target, slow tests). We mount our own
+       503 (docs/providers/fcm.md §5 item 2: seconds per target, slow tests). We mount our own
        adapter for the FCM origin: one retry of a connection that was never established (the
        request was not sent), nothing else. A 5xx, a 429 or a read timeout comes back to us as a
        retryable ``TargetResult`` and the caller's task retries with its own bounded backoff,

@@ -2,7 +2,7 @@
 
 Android TTL becomes ``"<seconds>s"``, APNs priority and collapse id become the ``apns-priority``
 and ``apns-collapse-id`` headers, badge/sound/category/thread-id go into ``aps``
-(providers.md §5.1, firebase_admin/_messaging_encoder.py).
+(docs/providers/fcm.md §5, and the SDK's ``firebase_admin/_messaging_encoder.py``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""firebase-admin exceptions as per-target results (providers.md §5.2).
+"""firebase-admin exceptions as per-target results (docs/providers/fcm.md §2).
 
 The SDK reads FCM's ``details[].errorCode`` first, then the HTTP status, and raises a typed
 exception; we turn each into the FCM ``errorCode`` it stands for and say whether the token is

@@ -1,9 +1,9 @@
 """The bill-payment rail's provider interface (docs/architecture.md §6, docs/conventions.md §15).
 
-The flow follows the bill-payment model of comparable aggregators (providers.md §3.1):
-catalogue → lookup → quote → pay (idempotent reference) → status → receipt. Every value that
-crosses this interface is a frozen dataclass; amounts are integer minor units next to their
-ISO 4217 currency, never floats.
+The flow follows the bill-payment model of comparable aggregators (the status note of
+docs/providers/niirpay.md): catalogue → lookup → quote → pay (idempotent reference) → status →
+receipt. Every value that crosses this interface is a frozen dataclass; amounts are integer minor
+units next to their ISO 4217 currency, never floats.
 
 Error semantics, shared by every method (core/errors.py):
 
@@ -134,7 +134,8 @@ class Receipt:
     """Proof of payment to hand to the customer."""
 
     receipt_number: str
-    # Woyofal prepaid electricity: three 20-digit tokens, to be keyed in this order (providers.md §3).
+    # Woyofal prepaid electricity: three 20-digit tokens, to be keyed in this order
+    # (docs/providers/niirpay.md §7).
     tokens: tuple[str, ...] = ()
     kwh: Decimal | None = None  # energy bought, prepaid electricity only
 

@@ -1,7 +1,7 @@
 """Niirpay bill-payment connector, over our ASSUMED contract (docs/providers/niirpay.md).
 
-Niirpay publishes no API (providers.md §3): the paths, JSON shapes, signature and error codes
-below are the contract we assumed, modelled on comparable aggregators (providers.md §3.1).
+Niirpay publishes no API (the status note of docs/providers/niirpay.md): the paths, JSON shapes,
+signature and error codes below are the contract we assumed, modelled on comparable aggregators.
 When the real contract arrives, only this module (and its wire parser) changes.
 """
 
