@@ -1,4 +1,4 @@
-"""librdkafka's mock cluster as a real Kafka peer on loopback, for tests (providers.md §6).
+"""librdkafka's mock cluster as a real Kafka peer on loopback, for tests (docs/providers/kafka.md §3).
 
 A "holder" producer created with ``test.mock.num.brokers`` starts an in-process mock cluster
 that listens on a real ``127.0.0.1:<port>``; librdkafka logs that address (``debug: mock``), we

@@ -1,4 +1,4 @@
-"""WAEMU IBAN and RIB validation (providers.md §4.3): both bank-code styles, MOD-97-10, the RIB
+"""WAEMU IBAN and RIB validation (docs/providers/banking.md §1): both bank-code styles, MOD-97-10, the RIB
 key rule, normalisation and precise refusals."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from banking.iban import (
     rib_key,
 )
 
-# The BCEAO-style example IBANs of the iban.js / ibantools test suites (providers.md §4.3).
+# The BCEAO-style example IBANs of the iban.js / ibantools test suites (docs/providers/banking.md §1).
 PUBLISHED_IBANS = [
     "SN08SN0100152000048500003035",
     "ML13ML0160120102600100668497",

@@ -1,4 +1,5 @@
-"""MSISDN forms at the provider edge: E.164 inside, 9 local digits for Orange Money (§2.1)."""
+"""MSISDN forms at the provider edge: E.164 inside, 9 local digits for Orange Money
+(docs/providers/orange_money.md §3)."""
 
 from __future__ import annotations
 

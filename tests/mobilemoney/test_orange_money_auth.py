@@ -1,6 +1,7 @@
 """Orange Money credentials at work, against the simulator over HTTP: the OAuth token shared by
 every worker (one token request under concurrency), its expiry and revocation, the RSA PIN
-(round trip, key rotation with error 4003, wrong PIN), and Basic-auth notifications (§2.4)."""
+(round trip, key rotation with error 4003, wrong PIN), and Basic-auth notifications
+(docs/providers/orange_money.md §6)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def cash_in_request(suffix: str = "1234") -> CashInRequest:
     return CashInRequest(f"txn_{uuid.uuid4().hex[:16]}", f"+22177000{suffix}", Money(1000, "XOF"))
 
 
-# --- PIN encryption (providers.md §2.5) --------------------------------------------------------------
+# --- PIN encryption (docs/providers/orange_money.md §2) -----------------------------------------------
 
 
 def test_pin_encryption_round_trips_with_a_generated_key() -> None:

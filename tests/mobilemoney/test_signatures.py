@@ -1,4 +1,5 @@
-"""Callback signatures: Wave (t + body, providers.md §1.6) and Orange Money (t + "," + body, §2.4).
+"""Callback signatures: Wave (t + body, docs/providers/wave.md §6) and Orange Money (t + "," + body,
+docs/providers/orange_money.md §6).
 
 The expected digests were computed outside Python with
 ``printf '%s%s' T BODY | openssl dgst -sha256 -hmac SECRET`` (and ``'%s,%s'`` for Sonatel).

@@ -1,5 +1,5 @@
 """Wave specifics against the simulator over HTTP: the batch status path's two spellings
-(providers.md §1.3), authentication errors, and the wire rules the simulator enforces."""
+(docs/providers/wave.md §3), authentication errors, and the wire rules the simulator enforces."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_json_floats_are_decoded_as_decimals() -> None:
     assert decode_json(b'{"value": 10.0}') == {"value": Decimal("10.0")}
 
 
-# --- Wave errors (providers.md §1.1) ------------------------------------------------------------------
+# --- Wave errors (docs/providers/wave.md §2) ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
