@@ -8,13 +8,14 @@ PORT ?= 8000
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services venv migrate demo run reset-demo test lint format bench clean
+.PHONY: help setup services venv migrate demo run reset-demo test lint format openapi bench clean
 
 help:
 	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
 	@echo "make reset-demo  drop this checkout's demo database, Redis database and credentials"
 	@echo "make test   set up, lint, and run the whole suite (reports/ gets junit.xml and coverage.xml)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
+	@echo "make openapi  regenerate docs/openapi.yaml, the partner API's schema (a test keeps it equal)"
 	@echo "make bench  benchmarks in bench/ (ratios measured in one run)"
 
 $(BIN)/python:
@@ -65,6 +66,10 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# docs/openapi.yaml: what partners read; tests/core/test_openapi.py fails when it lags behind the code.
+openapi: venv
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 test: setup lint
 	@mkdir -p reports

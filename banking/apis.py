@@ -33,7 +33,11 @@ SCOPE = "banking.transfers"
 
 
 class TransferBatchCreateApi(PartnerApiView):
-    """``POST /banking/transfer-batches``: a pain.001 (application/xml) or the JSON batch."""
+    """Submits a batch of credit transfers from your account to accounts at WAEMU banks: an ISO
+    20022 `pain.001.001.09` (or `.03`) message (`Content-Type: application/xml`) or the same
+    content as JSON. The message is checked whole first (control sums, accounts, dates; `400` and
+    nothing created); a `msg_id` you sent before is `409 duplicate`. The total is held on your account and the
+    answer is `202` with the batch's progress; each transfer settles in the background."""
 
     required_scopes = [SCOPE]
 
@@ -42,7 +46,7 @@ class TransferBatchCreateApi(PartnerApiView):
         request={"application/xml": OpenApiTypes.STR, "application/json": TransferBatchJsonInput},
         responses={202: TransferBatchSerializer},
         tags=["banking"],
-        summary="Submit a pain.001.001.09 credit-transfer batch (XML) or its JSON equivalent",
+        summary="Submit a credit-transfer batch (pain.001 XML or JSON)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -53,14 +57,16 @@ class TransferBatchCreateApi(PartnerApiView):
 
 
 class TransferBatchDetailApi(PartnerApiView):
-    """``GET /banking/transfer-batches/{id}``: progress and a page of items (``?limit=&cursor=&status=``),
-    in message order, paged by the one paginator of the API (core/api/pagination.py)."""
+    """A transfer batch, its progress (items and amounts credited or rejected) and one page of its
+    items in message order (`?limit=&cursor=`, optionally only those in one `status`); the next
+    page comes with `?cursor=<next_cursor>`."""
 
     required_scopes = [SCOPE]
     paginator = CursorPaginator(key="position", descending=False)
 
     @extend_schema(
         operation_id="banking_transfer_batch_retrieve",
+        summary="Get a transfer batch, its progress and its items",
         parameters=[BatchItemsQuerySerializer],
         responses={200: TransferBatchDetailSerializer},
         tags=["banking"],
@@ -84,12 +90,14 @@ class TransferBatchDetailApi(PartnerApiView):
 
 
 class TransferBatchStatusReportApi(PartnerApiView):
-    """``GET /banking/transfer-batches/{id}/status-report``: the batch's pain.002 (XML)."""
+    """The batch's ISO 20022 `pain.002.001.10` customer payment status report (XML): the status of
+    the group and of every transaction, with the reason code of each rejection."""
 
     required_scopes = [SCOPE]
 
     @extend_schema(
         operation_id="banking_transfer_batch_status_report",
+        summary="Get a transfer batch's status report (pain.002)",
         responses={(200, "application/xml"): STATUS_REPORT_RESPONSE},
         tags=["banking"],
     )
@@ -101,12 +109,18 @@ class TransferBatchStatusReportApi(PartnerApiView):
 
 
 class TransferCreateApi(PartnerApiView):
-    """``POST /banking/transfers``: a transfer to another bank's customer (hold, then send)."""
+    """Sends one credit transfer from your account to an account at a WAEMU bank (`iban` as an
+    IBAN or a RIB, `bic` of its bank), in XOF. The amount is held on your account and the answer
+    is `202` with the transfer `pending` or `processing`; `settlement` says how it travels. It
+    becomes `succeeded` when the beneficiary's bank confirms, or `failed` with the ISO 20022
+    `reason_code`. `remittance_information` and `end_to_end_id` use the ISO 20022 Latin set
+    (letters without accents, digits, space and `/ - ? : ( ) . , ' +`)."""
 
     required_scopes = [SCOPE]
 
     @extend_schema(
         operation_id="banking_transfer_create",
+        summary="Send a bank transfer",
         request=TransferCreateInput,
         responses={202: BankTransferSerializer},
         tags=["banking"],
@@ -122,11 +136,17 @@ class TransferCreateApi(PartnerApiView):
 
 
 class TransferDetailApi(PartnerApiView):
-    """``GET /banking/transfers/{id}``."""
+    """One of your bank transfers (single or from a batch) with its status, its reason code
+    when rejected and its transaction."""
 
     required_scopes = [SCOPE]
 
-    @extend_schema(operation_id="banking_transfer_retrieve", responses={200: BankTransferSerializer}, tags=["banking"])
+    @extend_schema(
+        operation_id="banking_transfer_retrieve",
+        summary="Get a bank transfer",
+        responses={200: BankTransferSerializer},
+        tags=["banking"],
+    )
     def get(self, request: Request, transfer_id: str) -> Response:
         transfer = selectors.transfer_get(partner=self.partner, mode=self.mode, public_id=transfer_id)
         if transfer is None:

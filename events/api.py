@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.errors import ErrorCode, ServiceUnavailable
 from core.ids import new_id
 from events.kafka import OutgoingMessage, publish_batch
-from events.serializers import EventTestPublishSerializer
+from events.serializers import EventTestPublishedSerializer, EventTestPublishSerializer
 from ledger.idempotency import idempotent
 from partners.api_base import PartnerApiView
 
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
-)
-
 
 class EventTestPublishApi(PartnerApiView):
-    """Publish one test message and answer where Kafka wrote it (202)."""
+    """Publishes one message, `text` or `json` (exactly one, at most 64 KiB), to a Kafka test topic
+    of the bank (`topic`, one of the allowlisted test topics; the first by default), keyed by
+    your partner id, and answers `202` with the partition and offset Kafka wrote it at. `503`
+    (`kafka_disabled` or `service_unavailable`) when Kafka is off or did not acknowledge it."""
 
     required_scopes = ["events.publish"]
 
     @extend_schema(
+        operation_id="events_test_publish",
         tags=["events"],
-        parameters=[IDEMPOTENCY_KEY],
         request=EventTestPublishSerializer,
-        responses={202: OpenApiTypes.OBJECT},
-        summary="Publish {topic?, text | json} to an allowlisted Kafka topic (503 kafka_disabled when off)",
+        responses={202: EventTestPublishedSerializer},
+        summary="Publish a test message to Kafka",
     )
     @idempotent
     def post(self, request: Request) -> Response:

@@ -21,7 +21,7 @@ class EventTestPublishSerializer(ClosedSerializer):
 
     topic = TextField(required=False)
     text = TextField(required=False)
-    json = serializers.JSONField(required=False, allow_null=True)
+    json = serializers.JSONField(required=False, allow_null=True, help_text="any JSON value, sent compact")
 
     def validate_topic(self, topic: str) -> str:
         allowed = list(settings.KAFKA_TEST_TOPICS)
@@ -44,3 +44,13 @@ class EventTestPublishSerializer(ClosedSerializer):
         if not topic:
             raise serializers.ValidationError({"topic": ["no test topic is allowlisted (KAFKA_TEST_TOPICS)"]})
         return {"topic": topic, "value": value, "content_type": content_type}
+
+
+class EventTestPublishedSerializer(serializers.Serializer):
+    """Where Kafka wrote the test message (the answer of ``POST /api/v1/events/test``)."""
+
+    id = serializers.CharField(help_text="evt_…, the message's id (its Kafka key is your partner id)")
+    topic = serializers.CharField()
+    partition = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    content_type = serializers.CharField(help_text="text/plain or application/json")

@@ -32,9 +32,14 @@ from partners.models import Scope
 
 
 class MeApi(PartnerApiView):
+    """Who the key belongs to: your partner id and name, the key's mode (`test` or `live`) and
+    scopes, your rate limit and webhook URL; a quick way to check your credentials."""
+
     required_scopes = ()
 
-    @extend_schema(operation_id="me_retrieve", responses=MeSerializer, tags=["account"])
+    @extend_schema(
+        operation_id="me_retrieve", summary="Get your partner profile", responses=MeSerializer, tags=["account"]
+    )
     def get(self, request: Request) -> Response:
         partner = self.partner
         return Response(
@@ -53,11 +58,16 @@ class MeApi(PartnerApiView):
 
 
 class TransactionListApi(PartnerApiView):
+    """Your transactions of every rail in the mode of your key, newest first, a page at a time
+    (`?limit=&cursor=`), filtered by `kind`, `status`, `provider`, `client_reference` and a
+    creation window (`created_after` inclusive, `created_before` exclusive; ISO 8601)."""
+
     paginator = CursorPaginator(key="public_id")
     required_scopes = [Scope.TRANSACTIONS_READ]
 
     @extend_schema(
         operation_id="transactions_list",
+        summary="List your transactions",
         parameters=[TransactionListQuerySerializer],
         responses=TransactionPageSerializer,
         tags=["transactions"],
@@ -79,10 +89,16 @@ class TransactionListApi(PartnerApiView):
 
 
 class TransactionDetailApi(PartnerApiView):
+    """One transaction of any rail with its `events`: every change of status, its cause (`api`,
+    `worker`, `callback`, `poller`, `staff`) and its time."""
+
     required_scopes = [Scope.TRANSACTIONS_READ]
 
     @extend_schema(
-        operation_id="transactions_retrieve", responses=TransactionWithEventsSerializer, tags=["transactions"]
+        operation_id="transactions_retrieve",
+        summary="Get a transaction and its history",
+        responses=TransactionWithEventsSerializer,
+        tags=["transactions"],
     )
     def get(self, request: Request, public_id: str) -> Response:
         txn = transaction_get(partner=self.partner, mode=self.mode, public_id=public_id)
@@ -92,9 +108,15 @@ class TransactionDetailApi(PartnerApiView):
 
 
 class BalanceApi(PartnerApiView):
+    """Your accounts in the mode of your key: `balance`, `held` (amounts of movements still in
+    progress), `available` (balance minus held) and `overdraft_limit`; and the gateway's float
+    at each provider (`available: false` with an `error` when a provider did not answer)."""
+
     required_scopes = [Scope.BALANCES_READ]
 
-    @extend_schema(operation_id="balances_retrieve", responses=BalancesSerializer, tags=["account"])
+    @extend_schema(
+        operation_id="balances_retrieve", summary="Get your balances", responses=BalancesSerializer, tags=["account"]
+    )
     def get(self, request: Request) -> Response:
         # Every partner has its XOF account from the first look (a test one starts funded).
         account_get_or_create_partner_account(partner=self.partner, mode=self.mode, currency="XOF")

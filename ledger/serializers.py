@@ -83,7 +83,9 @@ class TransactionEventSerializer(serializers.Serializer):
     from_status = serializers.CharField(allow_null=True)
     to_status = serializers.CharField()
     cause = serializers.ChoiceField(choices=["api", "worker", "callback", "poller", "staff"])
-    detail = serializers.DictField()
+    detail = serializers.DictField(
+        help_text="what caused the change, free-form: e.g. the provider's status or error, a reason code"
+    )
     created_at = serializers.DateTimeField()
 
 
@@ -101,7 +103,9 @@ class TransactionSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(allow_null=True)
     failure = FailureSerializer(allow_null=True)
     needs_review = serializers.BooleanField()
-    metadata = serializers.DictField()
+    metadata = serializers.DictField(
+        help_text="the rail's context, free-form: e.g. msisdn, batch and line of a cash-in, quote_id of a bill payment"
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 

@@ -22,8 +22,9 @@ from core.api.errors import flatten_validation_errors
 from core.api.pagination import PageQuerySerializer
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
 from core.money import Money, MoneyError
+from ledger.serializers import TransactionSerializer, TransactionWithEventsSerializer
 from ledger.states import Status
-from mobilemoney.providers.base import CheckoutStatus
+from mobilemoney.providers.base import CheckoutStatus, PaymentStatus
 from mobilemoney.providers.msisdn import is_e164
 from mobilemoney.validation import (
     CLIENT_REFERENCE_RE,
@@ -253,3 +254,111 @@ class SandboxPaySerializer(serializers.Serializer):
     """POST /test-helpers/checkout-sessions/{id}/pay: the sandbox customer's number."""
 
     payer_msisdn = MsisdnField()
+
+
+# --- OpenAPI documentation of the responses (the views render with the representation functions of
+# mobilemoney/apis/; these serializers only describe that JSON, the house pattern of ledger/serializers.py)
+
+
+class CashInDetailsSerializer(serializers.Serializer):
+    msisdn = serializers.CharField(help_text="the wallet credited, E.164")
+    recipient_name = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_null=True)
+
+
+class CashInSerializer(TransactionSerializer):
+    """A cash-in: the transaction (one shape for every rail) and the cash-in's own fields."""
+
+    cash_in = CashInDetailsSerializer()
+
+
+class CashInWithEventsSerializer(TransactionWithEventsSerializer):
+    cash_in = CashInDetailsSerializer()
+
+
+class StatusCountSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    amount = serializers.CharField(help_text="decimal string in major units")
+
+
+BATCH_PROGRESS_STATUSES = [s for s in Status.values if s not in (Status.CANCELLED, Status.EXPIRED)]
+
+BatchProgressSerializer = type(
+    "CashInBatchProgressSerializer",
+    (serializers.Serializer,),
+    {status: StatusCountSerializer() for status in BATCH_PROGRESS_STATUSES},
+)
+
+
+class CashInBatchSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="bat_…")
+    object = serializers.CharField(default="cash_in_batch")
+    provider = serializers.CharField()
+    mode = serializers.CharField()
+    status = serializers.CharField(help_text="processing | completed (every item final)")
+    item_count = serializers.IntegerField()
+    total = serializers.CharField(help_text="decimal string in major units")
+    currency = serializers.CharField()
+    progress = BatchProgressSerializer(help_text="count and amount of the items in each transaction status")
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CashInBatchRetriedSerializer(CashInBatchSerializer):
+    retried = serializers.IntegerField(help_text="how many failed items were sent again (new transactions)")
+
+
+class CashInBatchItemSerializer(serializers.Serializer):
+    line = serializers.IntegerField(
+        help_text="0-based index of the item in the batch (JSON items[i]; a CSV row is line i + 2)"
+    )
+    client_reference = serializers.CharField(allow_null=True)
+    msisdn = serializers.CharField()
+    amount = serializers.CharField()
+    currency = serializers.CharField()
+    status = serializers.CharField(help_text="the transaction's status")
+    failure_code = serializers.CharField(allow_null=True)
+    transaction_id = serializers.CharField()
+    provider_reference = serializers.CharField(allow_null=True)
+
+
+class CashInBatchItemPageSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = CashInBatchItemSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class QrCodeSerializer(serializers.Serializer):
+    payload = serializers.CharField(allow_null=True, help_text="the text the QR code encodes")
+    png_base64 = serializers.CharField(allow_null=True, help_text="the QR code as a PNG image, base64")
+
+
+class CheckoutSessionSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="cos_…")
+    object = serializers.CharField(default="checkout_session")
+    provider = serializers.CharField()
+    mode = serializers.CharField()
+    status = serializers.CharField(help_text=" | ".join(s.value for s in CheckoutStatus))
+    payment_status = serializers.CharField(help_text=" | ".join(s.value for s in PaymentStatus))
+    amount = serializers.CharField(help_text="decimal string in major units")
+    currency = serializers.CharField()
+    client_reference = serializers.CharField()
+    payment_url = serializers.CharField(allow_null=True, help_text="where to send the customer to pay")
+    qr_code = QrCodeSerializer()
+    app_links = serializers.DictField(
+        child=serializers.CharField(), help_text="wallet app name → deep link (Orange Money; empty for Wave)"
+    )
+    payer_msisdn = serializers.CharField(allow_null=True)
+    last_payment_failure = serializers.CharField(allow_null=True, help_text="code of the last failed payment")
+    expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    transaction = TransactionSerializer(help_text="the payment's transaction")
+    refund = TransactionSerializer(allow_null=True, help_text="the refund's transaction, once requested")
+
+
+class CheckoutSessionPageSerializer(serializers.Serializer):
+    object = serializers.CharField(default="list")
+    data = CheckoutSessionSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
+    has_more = serializers.BooleanField()
+    next_cursor = serializers.CharField(allow_null=True)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -11,25 +10,27 @@ from core.errors import NotFound
 from ledger.idempotency import idempotent
 from notifications.models import PushNotification
 from notifications.push import push_create, push_representation
-from notifications.serializers import PushCreateSerializer
+from notifications.serializers import PushCreateSerializer, PushNotificationSerializer
 from partners.api_base import PartnerApiView
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
-)
 
 
 class PushCreateApi(PartnerApiView):
-    """Accept a push (validated first: 400 and nothing sent), answer 202; FCM is called by a task."""
+    """Sends one notification through Firebase Cloud Messaging to device `tokens` (up to 500), to a
+    `topic`, or to a `condition` on topics (exactly one of the three), with a `title`, a `body`,
+    string `data` for your app and per-platform `options` (`android`, `apns`).
+
+    Everything is checked first (`400` naming each field, nothing sent). The answer is `202` with
+    one entry per target in `pending`; each becomes `delivered` (with FCM's message id), `dead`
+    (the token will never work again: remove it) or `failed`."""
 
     required_scopes = ["notifications.push"]
 
     @extend_schema(
+        operation_id="notifications_push_create",
         tags=["notifications"],
-        parameters=[IDEMPOTENCY_KEY],
         request=PushCreateSerializer,
-        responses={202: OpenApiTypes.OBJECT},
-        summary="Send a push: {tokens[] | topic | condition, title, body, data{}, options{android, apns}}",
+        responses={202: PushNotificationSerializer},
+        summary="Send a push notification",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -40,14 +41,16 @@ class PushCreateApi(PartnerApiView):
 
 
 class PushDetailApi(PartnerApiView):
-    """A push of this partner in this mode, with the result of every target."""
+    """A push notification you sent, with the result of every target: FCM's message id when
+    delivered, or FCM's error code, and the number of attempts."""
 
     required_scopes = ["notifications.push"]
 
     @extend_schema(
+        operation_id="notifications_push_retrieve",
         tags=["notifications"],
-        responses={200: OpenApiTypes.OBJECT},
-        summary="A push with the result of every target (message id or FCM error code)",
+        responses={200: PushNotificationSerializer},
+        summary="Get a push notification and its results",
     )
     def get(self, request: Request, public_id: str) -> Response:
         notification = PushNotification.objects.filter(

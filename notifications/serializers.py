@@ -17,6 +17,7 @@ from typing import Any
 from rest_framework import serializers
 
 from core.api.fields import ClosedSerializer, FlagField, TextField, WholeNumberField, text_problem
+from notifications.models import PushNotification, PushTarget
 from notifications.providers.base import AndroidOptions, ApnsOptions, PushMessage, PushTargets
 from notifications.validation import validate_push
 
@@ -134,3 +135,34 @@ def _given(options: dict[str, Any], cls: type[Any]) -> dict[str, Any]:
     """The options given, restricted to the dataclass's fields (DRF leaves out the missing ones)."""
     names = {field.name for field in dataclasses.fields(cls)}
     return {name: value for name, value in options.items() if name in names}
+
+
+# --- OpenAPI documentation of the response (``notifications.push.push_representation`` renders it)
+
+
+class PushTargetResultSerializer(serializers.Serializer):
+    target = serializers.CharField(help_text="the device token, topic or condition")
+    status = serializers.CharField(help_text=" | ".join(PushTarget.Status.values))
+    message_id = serializers.CharField(allow_null=True, help_text="FCM's message id once delivered")
+    error_code = serializers.CharField(allow_null=True, help_text="FCM's error code when dead or failed")
+    attempts = serializers.IntegerField()
+
+
+PushSummarySerializer = type(
+    "PushSummarySerializer",
+    (serializers.Serializer,),
+    {status: serializers.IntegerField() for status in PushTarget.Status.values},
+)
+
+
+class PushNotificationSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="ntf_…")
+    object = serializers.CharField(default="push_notification")
+    mode = serializers.CharField()
+    status = serializers.CharField(help_text=" | ".join(PushNotification.Status.values))
+    target_kind = serializers.CharField(help_text="tokens | topic | condition")
+    sends = serializers.IntegerField(help_text="how many send rounds were made")
+    created_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    summary = PushSummarySerializer(help_text="how many targets are in each status")
+    targets = PushTargetResultSerializer(many=True)

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,14 +33,20 @@ from payments.serializers import (
 MAX_WAIT_SECONDS = 30
 PREFER_WAIT_RE = re.compile(r"(?:^|[;,\s])wait=([0-9]{1,4})(?:$|[;,\s])")
 PREFER = OpenApiParameter(
-    "Prefer", OpenApiTypes.STR, OpenApiParameter.HEADER, description="wait=<seconds ≤ 30>: answer once settled"
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True, description="1-255 characters"
+    "Prefer",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="`wait=<seconds>` (at most 30): answer once the payment is final or the time is up, "
+    "with `Preference-Applied: wait=<seconds>`",
 )
 
 
 class BillerListApi(PartnerApiView):
+    """The billers you can pay, by `code`, a page at a time (`?limit=&cursor=`): each with its
+    `kind` (`bill`: an open bill is paid in full by its `bill_id`; `prepaid`: any `amount` between
+    `min_amount` and `max_amount`, or one of its `offers`), the customer reference it expects
+    (`reference_label`, `reference_pattern`, `reference_example`) and whether it is `available`."""
+
     paginator = CursorPaginator(key="code", descending=False)
     required_scopes = [Scope.BILLS_PAY]
 
@@ -49,7 +55,7 @@ class BillerListApi(PartnerApiView):
         tags=["bills"],
         parameters=[PageQuerySerializer],
         responses={200: BillerPageSerializer},
-        summary="Billers: reference format, amount limits and offers (cached a few minutes)",
+        summary="List the billers",
     )
     def get(self, request: Request) -> Response:
         limit, cursor = self.paginator.params(request.query_params)
@@ -58,15 +64,19 @@ class BillerListApi(PartnerApiView):
 
 
 class LookupCreateApi(PartnerApiView):
-    """A lookup reads only: no Idempotency-Key needed."""
+    """Asks the biller about a customer reference: the customer's name and, for a `bill` biller,
+    the open bills (each with its `bill_id`); for a `prepaid` biller, the amount limits and
+    offers. A lookup changes nothing and needs no Idempotency-Key. An unknown reference is
+    `422 invalid_customer_reference`; a biller that does not answer, `503`."""
 
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
+        operation_id="bills_lookup_create",
         tags=["bills"],
         request=LookupInput,
         responses={200: LookupSerializer},
-        summary="Look a customer up: name and open bills, or prepaid limits",
+        summary="Look up a customer and their open bills",
     )
     def post(self, request: Request) -> Response:
         data = _valid(LookupInput, request)
@@ -77,14 +87,19 @@ class LookupCreateApi(PartnerApiView):
 
 
 class QuoteCreateApi(PartnerApiView):
+    """Prices a payment before it is made: one open bill (`bill_id` from the lookup) of a `bill`
+    biller, or an `amount` for a `prepaid` biller. The answer (`201`) gives the `fee`, the
+    `total` that will be held on your account and `expires_at`; pay it with
+    `POST /bills/payments` before then. Nothing is held yet."""
+
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
+        operation_id="bills_quote_create",
         tags=["bills"],
         request=QuoteInput,
-        parameters=[IDEMPOTENCY_KEY],
         responses={201: QuoteSerializer},
-        summary="Quote (simulate) a payment: fee, total, expires_at",
+        summary="Quote a bill payment (fee, total, expiry)",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -101,14 +116,22 @@ class QuoteCreateApi(PartnerApiView):
 
 
 class PaymentCreateApi(PartnerApiView):
+    """Pays a quote: the quote's `total` is held on your account and the answer is `202` with the
+    payment `pending` or `processing`; the biller is paid in the background and the `receipt`
+    (number, and tokens for prepaid electricity) appears once it `succeeded`. With
+    `Prefer: wait=<seconds>` the answer waits up to that long (30 s at most) for the final status.
+    A quote pays once (`422 quote_already_used`) and only before it expires
+    (`422 quote_expired`)."""
+
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
+        operation_id="bills_payment_create",
         tags=["bills"],
         request=PaymentInput,
-        parameters=[IDEMPOTENCY_KEY, PREFER],
-        responses={202: BillPaymentSerializer},
-        summary="Pay a quote: validated, amount + fee held, executed asynchronously",
+        parameters=[PREFER],
+        responses={202: BillPaymentSerializer, 404: OpenApiResponse(description="No such quote (`quote_id`).")},
+        summary="Pay a quoted bill",
     )
     @idempotent
     def post(self, request: Request) -> Response:
@@ -125,12 +148,15 @@ class PaymentCreateApi(PartnerApiView):
 
 
 class PaymentDetailApi(PartnerApiView):
+    """A bill payment with its status, its `receipt` once paid and its transaction."""
+
     required_scopes = [Scope.BILLS_PAY]
 
     @extend_schema(
+        operation_id="bills_payment_retrieve",
         tags=["bills"],
         responses={200: BillPaymentSerializer},
-        summary="A bill payment with its receipt and transaction",
+        summary="Get a bill payment and its receipt",
     )
     def get(self, request: Request, payment_id: str) -> Response:
         payment = selectors.bill_payment_get(partner=self.partner, mode=self.mode, payment_id=payment_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.money import Money, MoneyError, format_minor
@@ -17,6 +19,11 @@ class LookupInput(serializers.Serializer):
     customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class DecimalStringField(serializers.JSONField):
+    """A decimal string in major units, taken as sent (``Money.parse`` refuses a JSON number)."""
+
+
 class QuoteInput(serializers.Serializer):
     """A bill (``bill_id`` from the lookup) or a prepaid ``amount``; the validated data carries the
     amount as ``money`` (a ``Money``), parsed here so the view has nothing left to check."""
@@ -25,7 +32,7 @@ class QuoteInput(serializers.Serializer):
     customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
     bill_id = serializers.CharField(max_length=80, required=False)
     # A decimal string, parsed strictly by Money.parse (a JSON number is refused, not coerced).
-    amount = serializers.JSONField(required=False, help_text='decimal string in major units, e.g. "5000"')
+    amount = DecimalStringField(required=False, help_text='decimal string in major units, e.g. "5000"')
     currency = serializers.CharField(max_length=3, required=False, default="XOF")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,9 @@
 - describes an operation with the view's OWN docstring (or its handler's), never one inherited
   from a base class (the base view's docstring is about our internals, not the operation).
 ``problem_responses`` (a post-processing hook) adds the ``application/problem+json`` error
-answers every operation can give, with one ``Problem`` component (``docs/partner-api.md``).
+answers every operation can give, with one ``Problem`` component (``docs/partner-api.md``); an
+error status a view declares itself (``responses={404: OpenApiResponse(description=…)}``, when
+it answers one the rules below do not foresee) gets the same ``Problem`` body.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ ERRORS: dict[str, str] = {
     "401": "Missing or bad credentials or signature.",
     "403": "The key lacks the scope, or the address is outside the partner's allowlist.",
     "404": "No such object for this partner in this mode.",
-    "409": "A conflict: the Idempotency-Key is in use by a request still running, or the object is taken.",
+    "409": "A conflict: the Idempotency-Key is in use by a request still running, the client reference "
+    "was used by another money movement, or the object is taken.",
+    "413": "The body is larger than the gateway accepts (or a batch has too many items); nothing was done.",
+    "415": "The body's Content-Type is not one the operation reads; nothing was done.",
     "422": "A business rule refused it (insufficient funds, a reused Idempotency-Key, …); nothing was done.",
     "429": "Over the partner's rate; retry after `Retry-After` seconds.",
     "503": "A provider or a dependency is unavailable; nothing was done, retry later.",
@@ -85,7 +90,9 @@ def _error_codes(method: str, path: str, operation: dict[str, Any]) -> list[str]
     if "{" in path:
         codes.append("404")
     if method == "post":
-        codes += ["422", "503"]
+        codes += ["413", "422", "503"]
+        if "requestBody" in operation:
+            codes.append("415")
         header_names = {p.get("name") for p in operation.get("parameters", []) if p.get("in") == "header"}
         if IDEMPOTENCY_KEY in header_names:
             codes.append("409")
@@ -101,7 +108,9 @@ def problem_responses(result: dict[str, Any], generator: Any, request: Any, publ
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             for code in _error_codes(method, path, operation):
-                responses.setdefault(
-                    code, {"description": ERRORS[code], "content": {"application/problem+json": {"schema": reference}}}
-                )
+                responses.setdefault(code, {"description": ERRORS[code]})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")) and not response.get("content"):
+                    response["content"] = {"application/problem+json": {"schema": reference}}
+            operation["responses"] = dict(sorted(responses.items()))
     return result

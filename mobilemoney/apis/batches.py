@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +26,9 @@ from mobilemoney.serializers import (
     BatchCreateSerializer,
     BatchCsvQuerySerializer,
     BatchItemsQuerySerializer,
+    CashInBatchItemPageSerializer,
+    CashInBatchRetriedSerializer,
+    CashInBatchSerializer,
     items_validate,
 )
 from mobilemoney.services.batch_ingest import batch_create, items_from_csv
@@ -103,16 +106,33 @@ class BatchApi(PartnerApiView):
         return batch
 
 
+CSV_RESULT = OpenApiResponse(
+    response=OpenApiTypes.STR,
+    description="with `?format=csv` or `Accept: text/csv`: every item as one CSV row, columns "
+    + ", ".join(RESULT_COLUMNS),
+)
+
+
 class BatchCreateApi(BatchApi):
+    """Up to 10,000 cash-ins in one request, as JSON (`{"provider", "items": [...]}`) or as a
+    CSV file (`Content-Type: text/csv`, columns `msisdn,amount,currency,client_reference` and
+    optionally `recipient_name,reason`, with `?provider=` in the query).
+
+    Every item is checked first: one bad item refuses the whole batch with `400`, each problem
+    named (`items[3].msisdn`, or `line 4.msisdn` for a CSV), and nothing is created. The total is
+    held on your account and the answer is `202` with the batch's progress; the items are sent
+    in the background."""
+
     parser_classes = [JSONParser, CsvParser]
 
     @extend_schema(
         operation_id="mobile_money_cash_in_batch_create",
+        summary="Send a batch of cash-ins (JSON or CSV)",
         request={"application/json": BatchCreateSerializer, "text/csv": OpenApiTypes.STR},
         parameters=[
             OpenApiParameter("provider", str, enum=["wave", "orange_money"], description="with a CSV upload only")
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={202: CashInBatchSerializer},
         tags=["mobile-money"],
     )
     @idempotent
@@ -131,8 +151,14 @@ class BatchCreateApi(BatchApi):
 
 
 class BatchDetailApi(BatchApi):
+    """A batch of cash-ins and its progress: how many items, and how much, are in each status.
+    The batch is `completed` when every item is final."""
+
     @extend_schema(
-        operation_id="mobile_money_cash_in_batch_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+        operation_id="mobile_money_cash_in_batch_retrieve",
+        summary="Get a cash-in batch and its progress",
+        responses={200: CashInBatchSerializer},
+        tags=["mobile-money"],
     )
     def get(self, request: Request, public_id: str) -> Response:
         return Response(batch_representation(self.batch(public_id)))
@@ -146,12 +172,15 @@ class BatchItemsApi(BatchApi):
         return JSONRenderer(), JSONRenderer.media_type
 
     @extend_schema(
-        operation_id="mobile_money_cash_in_batch_items",
+        operation_id="mobile_money_cash_in_batch_items_list",
+        summary="List the items of a cash-in batch",
         parameters=[BatchItemsQuerySerializer],
-        responses=OpenApiTypes.OBJECT,
+        responses={(200, "application/json"): CashInBatchItemPageSerializer, (200, "text/csv"): CSV_RESULT},
         tags=["mobile-money"],
     )
     def get(self, request: Request, public_id: str) -> Response | HttpResponse:
+        """The items of a batch in their order, a page at a time (`?limit=&cursor=`), optionally
+        only those in one `status`; or the whole result as one CSV file (`?format=csv`)."""
         batch = self.batch(public_id)
         query = BatchItemsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -168,13 +197,17 @@ class BatchItemsApi(BatchApi):
 class BatchRetryApi(BatchApi):
     @extend_schema(
         operation_id="mobile_money_cash_in_batch_retry_failed",
+        summary="Retry the failed items of a cash-in batch",
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses={202: CashInBatchRetriedSerializer},
         tags=["mobile-money"],
     )
     @idempotent
     def post(self, request: Request, public_id: str) -> Response:
-        """Retry the failed items (same lines and client references, new transactions)."""
+        """Sends every failed item of the batch again, as a new transaction with the same line and
+        client reference; their amounts are held again. `422` when no item has failed (or all were
+        retried already), `422 insufficient_funds` when your balance cannot cover them. The
+        answer is the batch with `retried`, the number of items sent again."""
         batch = self.batch(public_id)
         retried = batch_retry_failed(batch)
         body = batch_representation(self.batch(public_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +12,7 @@ from core.errors import NotFound
 from ledger.idempotency import idempotent
 from ledger.serializers import transaction_representation
 from mobilemoney.models import CashIn
-from mobilemoney.serializers import CashInCreateSerializer
+from mobilemoney.serializers import CashInCreateSerializer, CashInSerializer, CashInWithEventsSerializer
 from mobilemoney.services.cash_ins import cash_in_create
 from partners.api_base import PartnerApiView
 from partners.models import Scope
@@ -31,12 +30,20 @@ def cash_in_representation(cash_in: CashIn, *, with_events: bool = False) -> dic
 
 
 class CashInCreateApi(PartnerApiView):
+    """Pays `amount` into the Wave or Orange Money wallet of `msisdn`, from your account.
+
+    The amount is held on your account at once and the answer is `202` with the transaction in
+    `pending` or `processing`; the provider is called in the background. The final status
+    (`succeeded` or `failed`; `unknown` while the provider's answer is awaited) comes by
+    `GET /mobile-money/cash-ins/{id}`, by your webhook, or in `GET /transactions`."""
+
     required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
 
     @extend_schema(
         operation_id="mobile_money_cash_in_create",
+        summary="Send money to a mobile wallet (cash-in)",
         request=CashInCreateSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses={202: CashInSerializer},
         tags=["mobile-money"],
     )
     @idempotent
@@ -49,9 +56,17 @@ class CashInCreateApi(PartnerApiView):
 
 
 class CashInDetailApi(PartnerApiView):
+    """One of your cash-ins (single or from a batch) with its status history (`events`: every
+    change of status, its cause and time)."""
+
     required_scopes = [Scope.MOBILE_MONEY_CASH_IN]
 
-    @extend_schema(operation_id="mobile_money_cash_in_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"])
+    @extend_schema(
+        operation_id="mobile_money_cash_in_retrieve",
+        summary="Get a cash-in",
+        responses={200: CashInWithEventsSerializer},
+        tags=["mobile-money"],
+    )
     def get(self, request: Request, public_id: str) -> Response:
         cash_in = (
             CashIn.objects.select_related("transaction")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,7 +14,13 @@ from core.money import format_minor
 from ledger.idempotency import idempotent
 from ledger.serializers import transaction_representation
 from mobilemoney.models import CheckoutSession
-from mobilemoney.serializers import CheckoutSearchSerializer, CheckoutSessionCreateSerializer, SandboxPaySerializer
+from mobilemoney.serializers import (
+    CheckoutSearchSerializer,
+    CheckoutSessionCreateSerializer,
+    CheckoutSessionPageSerializer,
+    CheckoutSessionSerializer,
+    SandboxPaySerializer,
+)
 from mobilemoney.services.checkout import checkout_create, checkout_expire, checkout_pay_in_sandbox
 from mobilemoney.services.refunds import checkout_refund_request
 from partners.api_base import PartnerApiView
@@ -65,12 +70,17 @@ class CheckoutSessionListCreateApi(CheckoutPartnerApi):
 
     @extend_schema(
         operation_id="mobile_money_checkout_session_create",
+        summary="Create a checkout session (payment link and QR code)",
         request=CheckoutSessionCreateSerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses={201: CheckoutSessionSerializer},
         tags=["mobile-money"],
     )
     @idempotent
     def post(self, request: Request) -> Response:
+        """Asks Wave or Orange Money for a payment page for `amount`: the answer (`201`) carries the
+        `payment_url`, a QR code and the wallet apps' links to show your customer. When the
+        customer pays, the session becomes `complete` and its `payment_status` `succeeded`
+        (your webhook is called); unpaid, it expires at `expires_at`."""
         body = CheckoutSessionCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -80,12 +90,15 @@ class CheckoutSessionListCreateApi(CheckoutPartnerApi):
 
     @extend_schema(
         operation_id="mobile_money_checkout_session_list",
+        summary="Search your checkout sessions",
         parameters=[CheckoutSearchSerializer],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: CheckoutSessionPageSerializer},
         tags=["mobile-money"],
     )
     def get(self, request: Request) -> Response:
-        """Advanced search within this partner's sessions of this mode, newest first."""
+        """Your checkout sessions in the mode of your key, newest first, a page at a time
+        (`?limit=&cursor=`), filtered by `client_reference`, `status`, `provider` and a creation
+        window (`created_after`, `created_before`: ISO 8601 with a time zone)."""
         query = CheckoutSearchSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         rows = CheckoutSession.objects.filter(partner=self.partner, mode=self.mode, **query.filters()).select_related(
@@ -96,18 +109,28 @@ class CheckoutSessionListCreateApi(CheckoutPartnerApi):
 
 
 class CheckoutSessionDetailApi(CheckoutPartnerApi):
+    """A checkout session: its status, its payment's status and transaction, and the refund's
+    transaction when one was asked for."""
+
     @extend_schema(
-        operation_id="mobile_money_checkout_session_retrieve", responses=OpenApiTypes.OBJECT, tags=["mobile-money"]
+        operation_id="mobile_money_checkout_session_retrieve",
+        summary="Get a checkout session",
+        responses={200: CheckoutSessionSerializer},
+        tags=["mobile-money"],
     )
     def get(self, request: Request, public_id: str) -> Response:
         return Response(session_representation(self.session(public_id)))
 
 
 class CheckoutSessionExpireApi(CheckoutPartnerApi):
+    """Closes an `open` session at once, so it can no longer be paid (the provider is told); the
+    answer is the session, now `expired`. A session that is not open any more is `422`."""
+
     @extend_schema(
         operation_id="mobile_money_checkout_session_expire",
+        summary="Expire an open checkout session",
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses={200: CheckoutSessionSerializer},
         tags=["mobile-money"],
     )
     def post(self, request: Request, public_id: str) -> Response:
@@ -116,10 +139,15 @@ class CheckoutSessionExpireApi(CheckoutPartnerApi):
 
 
 class CheckoutSessionRefundApi(CheckoutPartnerApi):
+    """Gives a paid session's amount back to the payer's wallet, in full, once. The answer is
+    `202` with the session and its `refund` transaction; the refund settles in the background.
+    A session that was not paid, or was refunded already, is `422`."""
+
     @extend_schema(
         operation_id="mobile_money_checkout_session_refund",
+        summary="Refund a paid checkout session",
         request=None,
-        responses=OpenApiTypes.OBJECT,
+        responses={202: CheckoutSessionSerializer},
         tags=["mobile-money"],
     )
     @idempotent
@@ -129,12 +157,15 @@ class CheckoutSessionRefundApi(CheckoutPartnerApi):
 
 
 class CheckoutSessionSandboxPayApi(CheckoutPartnerApi):
-    """POST /test-helpers/checkout-sessions/{id}/pay — test mode only (403 with a live key)."""
+    """Test mode only (`403` with a live key): the sandbox customer `payer_msisdn` pays the session,
+    as a real customer would through the payment page. The sandbox's numbers decide the outcome
+    (docs/sandbox.md); the answer is the session as it is right after."""
 
     @extend_schema(
         operation_id="test_helpers_checkout_session_pay",
+        summary="Pay a checkout session as a sandbox customer (test mode)",
         request=SandboxPaySerializer,
-        responses=OpenApiTypes.OBJECT,
+        responses={200: CheckoutSessionSerializer},
         tags=["test-helpers"],
     )
     def post(self, request: Request, public_id: str) -> Response:

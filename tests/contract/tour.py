@@ -8,6 +8,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.urls import URLPattern, URLResolver, get_resolver
+
 from clients.python.addon_partner_client import AddonPartnerClient, ApiResponse
 from mobilemoney.models import CheckoutSession
 from mobilemoney.services.checkout import checkout_sync
@@ -19,6 +21,24 @@ from tests.banking.builders import waemu_iban
 
 PREFIX = "/api/v1"
 _keys = itertools.count(1)
+
+
+def api_routes() -> list[tuple[str, type]]:
+    """(OpenAPI path, view class) of every partner API route in the URLconf."""
+    found: list[tuple[str, type]] = []
+
+    def walk_patterns(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk_patterns(pattern.url_patterns, route)
+            elif isinstance(pattern, URLPattern) and route.startswith("api/v1/"):
+                view = getattr(pattern.callback, "view_class", None)
+                if view is not None:
+                    found.append(("/" + route.replace("<str:", "{").replace(">", "}"), view))
+
+    walk_patterns(get_resolver().url_patterns, "")
+    return sorted(found, key=lambda item: item[0])
 
 
 @dataclass
