@@ -33,11 +33,12 @@ SCOPE = "banking.transfers"
 
 
 class TransferBatchCreateApi(PartnerApiView):
-    """Submits a batch of credit transfers from your account to accounts at WAEMU banks: an ISO
-    20022 `pain.001.001.09` (or `.03`) message (`Content-Type: application/xml`) or the same
-    content as JSON. The message is checked whole first (control sums, accounts, dates; `400` and
-    nothing created); a `msg_id` you sent before is `409 duplicate`. The total is held on your account and the
-    answer is `202` with the batch's progress; each transfer settles in the background."""
+    """For a partner bank: submits a batch of credit transfers to accounts held at the bank, as an
+    ISO 20022 `pain.001.001.09` (or `.03`) message (`Content-Type: application/xml`) or the same
+    content as JSON; each item is credited in the bank's core banking. The message is checked
+    whole first (control sums, accounts, dates; `400` and nothing created); a `msg_id` you sent
+    before is `409 duplicate`. The total is held on your account and the answer is `202` with
+    the batch's progress; each transfer settles in the background."""
 
     required_scopes = [SCOPE]
 
