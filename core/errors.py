@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     ILLEGAL_TRANSITION = "illegal_transition"
     CONFLICT = "conflict"
     DUPLICATE = "duplicate"
+    DUPLICATE_CLIENT_REFERENCE = "duplicate_client_reference"
     # providers
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     PROVIDER_REJECTED = "provider_rejected"

@@ -35,6 +35,15 @@ OUTGOING_KINDS = frozenset(
 )
 INCOMING_KINDS = frozenset({Kind.COLLECTION})
 
+# Kinds where the partner's client reference names ONE money movement: a second one with the same
+# reference (same partner, mode and kind) is refused while the first may still move money, i.e.
+# unless it ended without moving any (failed, cancelled, expired: a failed batch item may be
+# retried under its reference). Collections (a cart may open several checkout sessions), refunds
+# (they carry their session's reference) and incoming bank batches (the sending bank's
+# EndToEndIds) are not concerned.
+UNIQUE_REFERENCE_KINDS = frozenset({Kind.CASH_IN, Kind.BILL_PAYMENT, Kind.BANK_TRANSFER_OUT})
+UNIQUE_CLIENT_REFERENCE = "ledger_txn_unique_client_reference"
+
 
 class Transaction(models.Model):
     """One money movement of a partner, in one mode, through one provider."""
@@ -72,6 +81,13 @@ class Transaction(models.Model):
             models.CheckConstraint(condition=Q(status__in=Status.values), name="ledger_txn_status_known"),
             models.CheckConstraint(condition=Q(kind__in=Kind.values), name="ledger_txn_kind_known"),
             models.CheckConstraint(condition=Q(mode__in=Mode.values), name="ledger_txn_mode_known"),
+            models.UniqueConstraint(
+                fields=["partner", "mode", "kind", "client_reference"],
+                condition=Q(kind__in=sorted(UNIQUE_REFERENCE_KINDS))
+                & ~Q(client_reference="")
+                & ~Q(status__in=[Status.FAILED, Status.CANCELLED, Status.EXPIRED]),
+                name=UNIQUE_CLIENT_REFERENCE,
+            ),
         ]
         indexes = [
             # the partner's list (newest first) and every filter of GET /transactions ride on it

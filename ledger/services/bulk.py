@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from core.money import Money
 from ledger import states
 from ledger.models import Account, OutboxEvent, Transaction, TransactionEvent
+from ledger.models.transactions import UNIQUE_CLIENT_REFERENCE
 from ledger.services.holds import holds_place_bulk
-from ledger.services.transactions import check_create, transaction_observed, transaction_payload
+from ledger.services.transactions import check_create, duplicate_reference, transaction_observed, transaction_payload
 from partners.models import Partner
 
 INSERT_BATCH_SIZE = 1000
@@ -70,35 +72,41 @@ def transactions_create_bulk(
         )
     if not transactions:
         return []
-    with db_transaction.atomic():
-        Transaction.objects.bulk_create(transactions, batch_size=INSERT_BATCH_SIZE)
-        if hold_account is not None:
-            holds_place_bulk(account=hold_account, transactions=transactions)
-        TransactionEvent.objects.bulk_create(
-            (
-                TransactionEvent(transaction=t, from_status="", to_status=t.status, cause=states.Cause(cause))
-                for t in transactions
-            ),
-            batch_size=INSERT_BATCH_SIZE,
-        )
-        OutboxEvent.objects.bulk_create(
-            (
-                OutboxEvent(
-                    type="transaction.created",
-                    aggregate_type="transaction",
-                    aggregate_id=t.public_id,
-                    partner=partner,
-                    mode=mode,
-                    payload=transaction_payload(t),
-                )
-                for t in transactions
-            ),
-            batch_size=INSERT_BATCH_SIZE,
-        )
-        first = transactions[0]
-        db_transaction.on_commit(
-            lambda: transaction_observed(
-                first, from_status="", to_status=first.status, cause=cause, count=len(transactions)
+    try:
+        with db_transaction.atomic():
+            Transaction.objects.bulk_create(transactions, batch_size=INSERT_BATCH_SIZE)
+            if hold_account is not None:
+                holds_place_bulk(account=hold_account, transactions=transactions)
+            TransactionEvent.objects.bulk_create(
+                (
+                    TransactionEvent(transaction=t, from_status="", to_status=t.status, cause=states.Cause(cause))
+                    for t in transactions
+                ),
+                batch_size=INSERT_BATCH_SIZE,
             )
-        )
+            OutboxEvent.objects.bulk_create(
+                (
+                    OutboxEvent(
+                        type="transaction.created",
+                        aggregate_type="transaction",
+                        aggregate_id=t.public_id,
+                        partner=partner,
+                        mode=mode,
+                        payload=transaction_payload(t),
+                    )
+                    for t in transactions
+                ),
+                batch_size=INSERT_BATCH_SIZE,
+            )
+            first = transactions[0]
+            db_transaction.on_commit(
+                lambda: transaction_observed(
+                    first, from_status="", to_status=first.status, cause=cause, count=len(transactions)
+                )
+            )
+    except IntegrityError as exc:
+        if UNIQUE_CLIENT_REFERENCE not in str(exc):
+            raise
+        references = [t.client_reference for t in transactions]
+        raise duplicate_reference(partner=partner, mode=mode, kind=kind, client_references=references) from None
     return transactions

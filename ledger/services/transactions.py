@@ -19,15 +19,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from core.errors import IllegalTransition
+from core.errors import Conflict, ErrorCode, IllegalTransition
 from core.logging import bound_context
 from core.metrics import transactions_total
 from core.money import Money
 from ledger import states
 from ledger.models import INCOMING_KINDS, Account, Hold, Transaction, TransactionEvent
+from ledger.models.transactions import UNIQUE_CLIENT_REFERENCE
 from ledger.services.holds import hold_reserve
 from ledger.services.outbox import outbox_record
 from ledger.services.settlement import transaction_settle
@@ -115,19 +117,47 @@ def transaction_create(
         client_reference=client_reference,
         metadata=metadata or {},
     )
-    with db_transaction.atomic():
-        if hold_account is not None:
-            hold_reserve(account=hold_account, amount_minor=money.minor + fee.minor)
-        transaction.save(force_insert=True)
-        if hold_account is not None:
-            Hold.objects.create(
-                transaction=transaction,
-                account=hold_account,
-                amount_minor=money.minor + fee.minor,
-                currency=money.currency,
+    try:
+        with db_transaction.atomic():
+            if hold_account is not None:
+                hold_reserve(account=hold_account, amount_minor=money.minor + fee.minor)
+            transaction.save(force_insert=True)
+            if hold_account is not None:
+                Hold.objects.create(
+                    transaction=transaction,
+                    account=hold_account,
+                    amount_minor=money.minor + fee.minor,
+                    currency=money.currency,
+                )
+            _record(
+                transaction, from_status="", cause=cause, actor=actor, detail=None, event_type="transaction.created"
             )
-        _record(transaction, from_status="", cause=cause, actor=actor, detail=None, event_type="transaction.created")
+    except IntegrityError as exc:
+        if UNIQUE_CLIENT_REFERENCE not in str(exc):
+            raise
+        raise duplicate_reference(partner=partner, mode=mode, kind=kind, client_references=[client_reference]) from None
     return transaction
+
+
+def duplicate_reference(*, partner: Partner, mode: str, kind: str, client_references: list[str]) -> Conflict:
+    """409 ``duplicate_client_reference`` naming the transaction(s) already holding the reference(s)."""
+    settled_without_money = [states.Status.FAILED, states.Status.CANCELLED, states.Status.EXPIRED]
+    existing = list(
+        Transaction.objects.filter(partner=partner, mode=mode, kind=kind, client_reference__in=client_references)
+        .exclude(status__in=settled_without_money)
+        .order_by("pk")
+        .values_list("client_reference", "public_id")[:100]
+    )
+    reference, public_id = existing[0] if existing else (client_references[0], None)
+    return Conflict(
+        f"A {kind} with client_reference {reference!r} already exists ({public_id}); nothing was created.",
+        code=ErrorCode.DUPLICATE_CLIENT_REFERENCE,
+        extra={
+            "transaction_id": public_id,
+            "client_reference": reference,
+            "duplicates": [{"client_reference": ref, "transaction_id": txn} for ref, txn in existing],
+        },
+    )
 
 
 def _record(

@@ -13,6 +13,7 @@ from ledger.services import account_fund, account_get_or_create_partner_account,
 from partners.models import Mode, Partner
 
 _codes = itertools.count(1)
+_references = itertools.count(1)
 
 
 def make_partner(name: str | None = None) -> Partner:
@@ -51,7 +52,7 @@ def create_outgoing(partner: Partner, live_account: Account) -> Callable[..., Tr
             provider=extra.pop("provider", "wave"),  # type: ignore[arg-type]
             money=Money(amount, "XOF"),
             fee=Money(fee, "XOF"),
-            client_reference=extra.pop("client_reference", "ref-1"),  # type: ignore[arg-type]
+            client_reference=extra.pop("client_reference", f"ref-{next(_references)}"),  # type: ignore[arg-type]
             metadata={},
             hold_account=live_account,
         )

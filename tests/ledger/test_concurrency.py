@@ -7,6 +7,7 @@ thread fires 4 debits back to back, so up to 50 transactions contend for the row
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from django.db import connection
 
-from core.errors import InsufficientFunds
+from core.errors import Conflict, InsufficientFunds
 from core.money import Money
 from ledger.models import Account, AccountKind, Hold, LedgerEntry
 from ledger.selectors import ledger_check
@@ -47,6 +48,8 @@ def race(operation: Callable[[], None]) -> Counter[str]:
                     outcome = "ok"
                 except InsufficientFunds:
                     outcome = "insufficient_funds"
+                except Conflict as exc:
+                    outcome = str(exc.code)
                 with lock:
                     outcomes[outcome] += 1
         finally:
@@ -93,6 +96,7 @@ def test_200_concurrent_debits_of_1_on_100_exactly_100_succeed() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_200_concurrent_transaction_creations_of_1_on_100_exactly_100_hold() -> None:
     partner, account = funded_account()
+    references = itertools.count(1)
 
     def create() -> None:
         transaction_create(
@@ -101,7 +105,7 @@ def test_200_concurrent_transaction_creations_of_1_on_100_exactly_100_hold() -> 
             kind="cash_in",
             provider="wave",
             money=Money(1, "XOF"),
-            client_reference="race",
+            client_reference=f"race-{next(references)}",  # 200 different movements
             metadata={},
             hold_account=account,
         )
@@ -112,4 +116,30 @@ def test_200_concurrent_transaction_creations_of_1_on_100_exactly_100_hold() -> 
     account.refresh_from_db()
     assert (account.balance_minor, account.held_minor, account.available_minor) == (100, 100, 0)
     assert Hold.objects.filter(account=account, status="placed").count() == 100
+    assert ledger_check().is_ok
+
+
+@pytest.mark.django_db(transaction=True)
+def test_200_concurrent_creations_under_one_client_reference_move_money_once() -> None:
+    """The same client reference under new idempotency keys: one movement, 199 refusals naming it."""
+    partner, account = funded_account()
+
+    def create() -> None:
+        transaction_create(
+            partner=partner,
+            mode=Mode.LIVE,
+            kind="cash_in",
+            provider="wave",
+            money=Money(1, "XOF"),
+            client_reference="order-42",
+            metadata={},
+            hold_account=account,
+        )
+
+    outcomes = race(create)
+
+    assert outcomes == Counter({"ok": 1, "duplicate_client_reference": 199})
+    account.refresh_from_db()
+    assert (account.balance_minor, account.held_minor) == (100, 1)
+    assert Hold.objects.filter(account=account).count() == 1
     assert ledger_check().is_ok

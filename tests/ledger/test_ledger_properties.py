@@ -4,6 +4,7 @@ stay balanced per posting and per currency, and every balance equals the sum of 
 from __future__ import annotations
 
 import contextlib
+import itertools
 
 import pytest
 from django.db import transaction as db_transaction
@@ -31,6 +32,9 @@ from tests.ledger.conftest import make_partner
 
 CURRENCIES = ("XOF", "EUR")
 REFUSALS = (InsufficientFunds, IllegalTransition, Conflict)
+
+
+REFERENCES = itertools.count(1)
 
 
 class Books(RuleBasedStateMachine):
@@ -72,7 +76,7 @@ class Books(RuleBasedStateMachine):
                 provider="wave",
                 money=Money(amount, account.currency),
                 fee=Money(min(fee, amount) if not outgoing else fee, account.currency),
-                client_reference="p",
+                client_reference=f"p-{next(REFERENCES)}",  # one movement per client reference
                 metadata={},
                 hold_account=account if outgoing else None,
             )
