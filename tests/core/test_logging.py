@@ -92,7 +92,7 @@ def test_request_log_lines_carry_the_request_id(client: Client, caplog: pytest.L
     caplog.set_level(logging.INFO)
     response = client.get("/health/live", HTTP_X_REQUEST_ID="req-trace-0001")
     assert response["X-Request-ID"] == "req-trace-0001"
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_context", "mask"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["routine", "request_context", "mask"]
 
 
 def test_malformed_request_id_is_replaced(client: Client) -> None:
