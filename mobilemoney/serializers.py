@@ -25,7 +25,7 @@ from core.money import Money, MoneyError
 from ledger.serializers import TransactionSerializer, TransactionWithEventsSerializer
 from ledger.states import Status
 from mobilemoney.providers.base import CheckoutStatus, PaymentStatus
-from mobilemoney.providers.msisdn import is_e164
+from mobilemoney.providers.msisdn import msisdn_problem
 from mobilemoney.validation import (
     CLIENT_REFERENCE_RE,
     CURRENCIES,
@@ -48,13 +48,17 @@ class StrictCharField(serializers.CharField):
 
 
 class MsisdnField(StrictCharField):
+    """A wallet number of the country our providers serve (``msisdn_problem``, the one rule:
+    docs/glossary.md "MSISDN"), so that no provider ever receives a number no wallet can have."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=16, **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
-        if not is_e164(value):
-            raise serializers.ValidationError("must be an E.164 number such as +221771234567")
+        problem = msisdn_problem(value)
+        if problem is not None:
+            raise serializers.ValidationError(problem)
         return value
 
 
@@ -154,7 +158,7 @@ def _plainly_valid(item: Any) -> CashInInput | None:
     if not (
         isinstance(msisdn, str)
         and len(msisdn) <= 16
-        and is_e164(msisdn)
+        and msisdn_problem(msisdn) is None
         and isinstance(amount, str)
         and len(amount) <= 32
         and currency in CURRENCIES
