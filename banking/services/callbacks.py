@@ -4,6 +4,10 @@ the message id, applied by a worker (docs/architecture.md §3, step 7, docs/conv
 Late, repeated and out-of-order messages never move a final transaction (the state machine
 refuses it; ``outcome_apply`` reads the refusal as "already settled"); a reference we do not know is kept and the
 callback flagged ``unknown_reference`` for ops.
+
+``addon_callbacks_total{provider,outcome}`` counts each message once committed: ``received``, then
+``rejected`` (bad signature), ``flagged`` (unreadable), ``duplicate`` or ``verified``; once applied,
+``applied``, or ``flagged`` when it names a transfer we do not know (docs/operations.md "Metrics").
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from banking.providers.base import InterbankConnector, StatusMessageRejected, Tr
 from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE
 from banking.services.transfers import transfer_outcome, transfer_settle
 from core.errors import NotFound
+from core.metrics import callbacks_total
 from core.tasks import enqueue_on_commit
 from ledger.services import item_guard
 from ledger.states import Cause
@@ -29,6 +34,11 @@ from partners.registry import connector_session_for
 WORK = "banking.callback_apply_status"
 MESSAGE_ID_HEADER = "X-Bank-Message-Id"
 _KEPT_HEADERS = ("content-type", "x-bank-signature", "x-bank-message-id", "user-agent", "x-request-id")
+
+
+def _count(outcome: str) -> None:
+    """``addon_callbacks_total`` once the current DB transaction commits (at once outside one)."""
+    db_transaction.on_commit(lambda: callbacks_total.labels(PARTNER_BANK, outcome).inc())
 
 
 def _verifying_mode(raw: bytes, headers: Mapping[str, str]) -> str | None:
@@ -56,14 +66,17 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
     for a bad signature, 400 for an unreadable message). Queues ``callback_apply`` when new."""
     kept = {name: value for name, value in headers.items() if name.lower() in _KEPT_HEADERS}
     callback = BankCallback.objects.create(provider=PARTNER_BANK, body=raw, headers=kept)
+    _count("received")
     mode = _verifying_mode(raw, headers)
     if mode is None:
         _flag(callback, CallbackStatus.INVALID_SIGNATURE, "signature missing, wrong or outside the window")
+        _count("rejected")
         return callback, 401
     try:
         statuses = _statuses(raw, mode)
     except Iso20022Error as exc:
         _flag(callback, CallbackStatus.UNREADABLE, exc.detail)
+        _count("flagged")
         return callback, 400
     event_id = next((s.status_message_id for s in statuses if s.status_message_id), None)
     event_id = event_id or {k.lower(): v for k, v in headers.items()}.get(MESSAGE_ID_HEADER.lower())
@@ -75,7 +88,9 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
             enqueue_on_commit("banking.callback_apply_status", callback.pk)
     except IntegrityError:
         _flag(callback, CallbackStatus.DUPLICATE, f"message {event_id} already received")
+        _count("duplicate")
         return callback, 200
+    _count("verified")
     callback.event_id, callback.status = event_id, CallbackStatus.QUEUED
     return callback, 200
 
@@ -109,4 +124,5 @@ def callback_apply(*, callback_id: int) -> str:
         applied_at=timezone.now(),
         error=("unknown references: " + ", ".join(unknown))[:500] if unknown else "",
     )
+    _count("flagged" if unknown else "applied")
     return final

@@ -9,13 +9,15 @@ bank's hold, a rejected one releases it (banking/services/batches.py places them
 
 from __future__ import annotations
 
+from django.db import transaction as db_transaction
 from django.db.models import F
 
 from banking.iso20022.reasons import ReasonCode
 from banking.models import BatchStatus, TransferBatch, TransferBatchItem
 from banking.providers.base import CoreBankingConnector, CreditOrder, CreditResult, CreditState, error_code_for_reason
-from banking.services.common import CORE_BANKING_CODE, banking_policy, claim, flag_if_overdue
+from banking.services.common import CORE_BANKING_CODE, RAIL, banking_policy, claim, flag_if_overdue
 from core.errors import ProviderError
+from core.metrics import batch_items_total
 from core.money import Money
 from core.outcomes import Outcome, OutcomeKind
 from ledger.services import Applied, calls_about, item_guard, outcome_apply
@@ -110,6 +112,10 @@ def credit_settle(*, item: TransferBatchItem, outcome: Outcome, cause: Cause) ->
         fields.append("reason_code")
     item.next_poll_at = None if applied.is_settled else policy.next_at(item.poll_attempts)
     item.save(update_fields=fields)
+    if applied.moved and applied.status in (Status.SUCCEEDED, Status.FAILED):
+        # addon_batch_items_total{rail,outcome} (docs/operations.md "Metrics"), once committed
+        settled = str(applied.status)
+        db_transaction.on_commit(lambda: batch_items_total.labels(RAIL, settled).inc())
     return applied
 
 

@@ -2,6 +2,11 @@
 
 ``callback_receive`` runs in the request (fast: two or three statements, no provider call);
 ``callback_apply`` runs in the ``mobilemoney.callback_apply`` task on the callbacks queue.
+
+``addon_callbacks_total{provider,outcome}`` counts, once committed: every delivery ``received``,
+then ``rejected`` (bad signature), ``flagged`` (unreadable) or ``verified``; each event of a
+verified delivery already stored ``duplicate``; each event applied ``applied``, or ``flagged``
+when it cannot be (docs/operations.md "Metrics").
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from core.metrics import callbacks_total
 from core.tasks import enqueue_on_commit
 from ledger.services import item_guard
 from ledger.states import Cause
@@ -37,6 +43,12 @@ class Received:
     verified: bool
     delivery_id: int
     event_ids: list[int]
+
+
+def _count(provider: str, outcome: str, n: int = 1) -> None:
+    """``addon_callbacks_total`` once the current DB transaction commits (at once outside one)."""
+    if n > 0:
+        db_transaction.on_commit(lambda: callbacks_total.labels(provider, outcome).inc(n))
 
 
 def _event_json(event: CallbackEvent) -> dict[str, Any]:
@@ -73,16 +85,19 @@ def callback_receive(*, provider: str, headers: Mapping[str, str], raw_body: byt
     ``flagged``. Events already stored (duplicates) are ignored by the unique constraint.
     """
     delivery = InboundCallback.objects.create(provider=provider, raw_body=raw_body, headers=dict(headers))
+    _count(provider, "received")
     try:
         verified = _verify(provider, headers, raw_body)
     except ValueError as exc:
         delivery.status, delivery.flag_reason = CallbackStatus.FLAGGED, f"unreadable: {exc}"[:200]
         delivery.save(update_fields=["status", "flag_reason"])
+        _count(provider, "flagged")
         return Received(True, delivery.pk, [])
     if verified is None:
         delivery.status, delivery.flag_reason = CallbackStatus.REJECTED, "signature did not verify"
         delivery.save(update_fields=["status", "flag_reason"])
         logger.warning("callback refused", extra={"provider": provider, "callback": delivery.pk})
+        _count(provider, "rejected")
         return Received(False, delivery.pk, [])
     mode, events = verified
     rows = [
@@ -108,6 +123,8 @@ def callback_receive(*, provider: str, headers: Mapping[str, str], raw_body: byt
         )
         for start in range(0, len(fresh), APPLY_CHUNK):
             enqueue_on_commit("mobilemoney.callback_apply", fresh[start : start + APPLY_CHUNK])
+        _count(provider, "verified")
+        _count(provider, "duplicate", len(rows) - len(fresh))
     return Received(True, delivery.pk, fresh)
 
 
@@ -115,6 +132,7 @@ def _flag(row: InboundCallback, reason: str) -> None:
     row.status, row.flag_reason = CallbackStatus.FLAGGED, reason[:200]
     row.save(update_fields=["status", "flag_reason"])
     logger.warning("callback flagged", extra={"callback": row.pk, "reason": reason})
+    _count(row.provider, "flagged")
 
 
 def _apply_cash_in(row: InboundCallback) -> str | None:
@@ -163,5 +181,6 @@ def callback_apply(pks: list[int]) -> int:
             continue
         row.status, row.applied_at = CallbackStatus.APPLIED, timezone.now()
         row.save(update_fields=["status", "applied_at", "transaction_public_id"])
+        _count(row.provider, "applied")
         applied += 1
     return applied

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction as db_transaction
+
 from core.errors import ProviderError, ProviderUnavailable
+from core.metrics import batch_items_total
 from core.outcomes import Outcome
 from core.policy import RetryPolicy, policy_for
 from ledger.services import Applied, outcome_apply, transaction_flag_for_review
@@ -82,11 +85,20 @@ def outcome_settle(
         needs_review=needs_review,
         review_reason=review_reason,
     )
+    if applied.moved and cash_in.batch_id is not None:
+        batch_item_settled(RAIL, applied.status)
     if applied.is_settled:
         stop_polling(cash_in)
     else:  # still in flight (pending at the provider, unknown, unavailable): ask again later
         schedule_poll(cash_in)
     return applied
+
+
+def batch_item_settled(rail: str, status: str) -> None:
+    """Count a batch item that this call settled (``addon_batch_items_total{rail,outcome}``,
+    docs/operations.md "Metrics"), once its DB transaction commits (at once outside one)."""
+    if status in (Status.SUCCEEDED, Status.FAILED):
+        db_transaction.on_commit(lambda: batch_items_total.labels(rail, str(status)).inc())
 
 
 def schedule_poll(cash_in: CashIn) -> None:
