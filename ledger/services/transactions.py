@@ -23,6 +23,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from core.errors import IllegalTransition
+from core.metrics import transactions_total
 from core.money import Money
 from ledger import states
 from ledger.models import INCOMING_KINDS, Account, Hold, Transaction, TransactionEvent
@@ -150,6 +151,9 @@ def _record(
         mode=transaction.mode,
         payload=transaction_payload(transaction),
     )
+    # counted once committed: the per-provider success rate and its alerts read this counter
+    labels = (str(transaction.kind), transaction.provider, str(transaction.status))
+    db_transaction.on_commit(lambda: transactions_total.labels(*labels).inc())
 
 
 def _changes(
