@@ -73,7 +73,9 @@ ensure_venv() {
     log "building virtualenv $key"
     rm -rf "$venv"
     "$PYTHON" -m venv "$venv"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock"
+    # every package is pinned by the lock; pip may add a backport that only this host's Python
+    # patch level asks for (an environment marker the build's Python did not meet)
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock"
     touch "$venv/.complete"
   fi
   echo "$venv"

@@ -57,7 +57,8 @@ def ensure_user() -> pwd.struct_passwd:
     except KeyError:
         if os.geteuid() != 0:
             raise RuntimeError(f"user {DEPLOY_USER} is missing and only root can create it") from None
-        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", DEPLOY_USER], check=True)
+        # "*": no password can log in, yet the account is not locked (sshd refuses locked ones)
+        subprocess.run(["useradd", "--create-home", "--shell", "/bin/bash", "--password", "*", DEPLOY_USER], check=True)
         return pwd.getpwnam(DEPLOY_USER)
 
 
