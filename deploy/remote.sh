@@ -91,10 +91,11 @@ switch_to() {
 # The web first: its start empties the metrics directory that worker and beat write into.
 restart_services() {
   log "restarting $WEB"
-  $SYSTEMCTL restart "$WEB" || log "restart of $WEB failed"
+  # 9>&-: the deploy lock is not handed down to anything systemctl may start
+  $SYSTEMCTL restart "$WEB" 9>&- || log "restart of $WEB failed"
   log "restarting $BACKGROUND"
   # shellcheck disable=SC2086 # two unit names
-  $SYSTEMCTL restart $BACKGROUND || log "restart of $BACKGROUND failed"
+  $SYSTEMCTL restart $BACKGROUND 9>&- || log "restart of $BACKGROUND failed"
 }
 
 # Ready, and answering with the expected release (not the one it replaces).
