@@ -81,6 +81,31 @@ ensure_venv() {
   echo "$venv"
 }
 
+# Static files depend only on the installed packages (the virtualenv) and the code's static/
+# directories: when both match the current release's, its files are hard-linked instead of
+# collected and compressed again (ten seconds and more per deploy).
+static_key() {
+  local dir=$1
+  {
+    readlink -f "$dir/.venv"
+    cd "$dir" && find . -path ./static -prune -o -path ./.venv -prune -o -path ./var -prune \
+      -o -path '*/static/*' -type f -print | sort | xargs -r sha256sum
+  } | sha256sum | cut -c1-16
+}
+
+collect_static() {
+  local dir=$1 from=$2 key
+  key=$(static_key "$dir")
+  if [ -n "$from" ] && [ -f "$ROOT/releases/$from/static/.key" ] && [ "$(cat "$ROOT/releases/$from/static/.key")" = "$key" ]; then
+    log "static files unchanged: linked from $from"
+    cp -al "$ROOT/releases/$from/static" "$dir/static"
+    return
+  fi
+  log "collecting static files"
+  manage "$dir" collectstatic --no-input --verbosity 0
+  echo "$key" >"$dir/static/.key"
+}
+
 # `current` is replaced by rename(2): at every instant it names one whole release.
 switch_to() {
   ln -sfn "releases/$1" "$ROOT/current.next"
@@ -185,8 +210,7 @@ deploy() {
   # schema, so migrations are backward compatible (docs/runbook.md, "Migrations").
   log "applying migrations"
   manage "$dir" migrate --no-input
-  log "collecting static files"
-  manage "$dir" collectstatic --no-input --verbosity 0
+  collect_static "$dir" "$(current_name)"
 
   previous=$(current_name)
   switch_to "$name"

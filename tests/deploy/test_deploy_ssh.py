@@ -132,6 +132,7 @@ def test_deploy_switches_rolls_back_and_keeps_five(artifact: Path, tmp_path: Pat
         second = deploy(host, str(variant(artifact, tmp_path, 2)))
         assert second.returncode == 0, second.stdout + second.stderr
         release_2 = current(host)
+        assert "static files unchanged: linked from " + release_1 in second.stderr
         assert served(host)["name"] == release_2 and commit_of(release_2) == "02" * 6
         assert releases(host) == [release_1, release_2]
 
