@@ -13,16 +13,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 from django.db.models import Count, Min
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from ledger.models import Transaction
+from ledger.models import Transaction, TransactionEvent
 from partners.registry import connector_names
 
 logger = logging.getLogger("ops.metrics")
@@ -44,6 +45,31 @@ def unknown_backlog() -> dict[str, tuple[int, float]]:
     )
     now = timezone.now()
     return {row["provider"]: (row["count"], (now - row["oldest"]).total_seconds()) for row in rows}
+
+
+CALLBACK_WINDOW = timedelta(hours=1)
+CALLBACK_QUANTILES = (0.5, 0.95)
+
+
+def callback_delays() -> dict[str, tuple[float, ...]]:
+    """``provider -> (p50, p95 seconds, count)`` from acceptance to a callback's status change.
+
+    Over the transactions created in the last hour only, so the query stays small whatever the
+    size of the ledger (the transaction's ``created_at`` and the callback's event time are both
+    ours: the provider's clock plays no part).
+    """
+    events, transactions = TransactionEvent._meta.db_table, Transaction._meta.db_table
+    quantiles = ", ".join(
+        f"percentile_cont({q}) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM e.created_at - t.created_at))"
+        for q in CALLBACK_QUANTILES
+    )
+    sql = (
+        f"SELECT t.provider, {quantiles}, count(*) FROM {events} e JOIN {transactions} t ON t.id = e.transaction_id "  # noqa: S608 - table names from models, values bound
+        "WHERE e.cause = %s AND t.created_at >= %s GROUP BY t.provider"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["callback", timezone.now() - CALLBACK_WINDOW])
+        return {row[0]: tuple(float(value) for value in row[1:]) for row in cursor.fetchall()}
 
 
 def queue_lengths(queues: Iterable[str]) -> dict[str, int]:
@@ -74,6 +100,7 @@ class OpsCollector(Collector):
         started = time.perf_counter()
         try:
             yield from self._unknown_families(unknown_backlog())
+            yield self._callback_family(callback_delays())
             up.add_metric(["database"], 1)
         except DatabaseError as exc:
             logger.warning("unknown backlog unavailable: %s", exc)
@@ -107,6 +134,19 @@ class OpsCollector(Collector):
             oldest.add_metric([provider], age)
         yield count
         yield oldest
+
+    @staticmethod
+    def _callback_family(delays: dict[str, tuple[float, ...]]) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(
+            "addon_callback_delay_seconds",
+            "From a transaction's acceptance to the status change its provider's callback brought, "
+            "by quantile, over the transactions of the last hour",
+            labels=["provider", "quantile"],
+        )
+        for provider, values in sorted(delays.items()):
+            for quantile, value in zip(CALLBACK_QUANTILES, values, strict=False):
+                family.add_metric([provider, str(quantile)], value)
+        return family
 
     @staticmethod
     def _queue_family(lengths: dict[str, int]) -> GaugeMetricFamily:

@@ -184,3 +184,27 @@ def test_health_reports_the_running_release(client: Client, tmp_path) -> None:  
     (tmp_path / "pyproject.toml").write_text('[project]\nversion = "2.0.0"\n')
     (tmp_path / "RELEASE").unlink()
     assert release_read(tmp_path) == Release(version="2.0.0", commit="unknown", name="")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_callback_delay_quantiles_per_provider(client: Client, partner: Partner) -> None:
+    delays = {}
+    for seconds in (10, 20, 30):
+        transaction = create(partner, "wave")
+        transaction_transition(transaction=transaction, to_status="processing", cause="worker")
+        transaction_transition(transaction=transaction, to_status="succeeded", cause="callback")
+        Transaction.objects.filter(pk=transaction.pk).update(
+            created_at=transaction.created_at - timedelta(seconds=seconds)
+        )
+        delays[seconds] = transaction
+    polled = create(partner, "orange_money")  # resolved by a poll, not a callback: no delay series
+    transaction_transition(transaction=polled, to_status="processing", cause="worker")
+    transaction_transition(transaction=polled, to_status="succeeded", cause="poller")
+
+    after = scrape(client)
+    median = after[("addon_callback_delay_seconds", (("provider", "wave"), ("quantile", "0.5")))]
+    assert 20 <= median < 22
+    assert 29 <= after[("addon_callback_delay_seconds", (("provider", "wave"), ("quantile", "0.95")))] < 32
+    assert not any(
+        name == "addon_callback_delay_seconds" and ("provider", "orange_money") in key for name, key in after
+    )
