@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -250,3 +251,14 @@ def test_gateway_exports_every_metric_and_prometheus_fires_for_the_failing_provi
             assert not [a for a in current if a["labels"]["alertname"] == "GatewayDown"], current
         finally:
             stop(process)
+
+
+def test_committed_dashboards_are_what_the_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location("grafana_dashboards", ROOT / "scripts" / "grafana_dashboards.py")
+    assert spec and spec.loader
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    expected = {"gateway.json": generator.gateway()} | {
+        f"provider-{code}.json": generator.provider(code, name) for code, name in generator.PROVIDERS.items()
+    }
+    assert {path.name: json.loads(path.read_text()) for path in DASHBOARDS} == expected
