@@ -8,7 +8,7 @@ PORT ?= 8000
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services venv migrate demo run reset-demo test lint format openapi bench clean
+.PHONY: help setup services tools venv migrate demo run reset-demo test lint format openapi bench dist clean
 
 help:
 	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make openapi  regenerate docs/openapi.yaml, the partner API's schema (a test keeps it equal)"
 	@echo "make bench  benchmarks in bench/ (ratios measured in one run)"
+	@echo "make dist   the release artifact dist/addon-partner-<version>-<commit>.tar.gz (deploy/deploy.sh installs it)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -31,7 +32,12 @@ venv: $(VENV)/.installed
 services:
 	@scripts/services.sh
 
-setup: venv services
+# System tools the deployment and monitoring tests run for real (sshd, promtool, prometheus,
+# systemd-analyze, node + npm-groovy-lint); each is installed only when missing.
+tools:
+	@scripts/install-tools.sh
+
+setup: venv services tools
 
 migrate: setup
 	$(BIN)/python manage.py migrate --no-input
@@ -84,5 +90,8 @@ bench: setup
 	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v0
 	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python -m bench $(BENCH)
 
+dist: venv
+	@scripts/dist.sh
+
 clean:
-	rm -rf $(VENV) reports var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) reports var dist .pytest_cache .mypy_cache .ruff_cache

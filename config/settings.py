@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, database_from_url
 from core.policy import RetryPolicy
+from core.release import release_read
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "notifications.apps.NotificationsConfig",
     "events.apps.EventsConfig",
     "sandbox.apps.SandboxConfig",
+    "ops.apps.OpsConfig",
 ]
 
 MIDDLEWARE = [
@@ -142,7 +145,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+# Per release (not under var/, which deploy/deploy.sh shares between releases): a rollback
+# serves the static files and manifest its own code was built with.
+STATIC_ROOT = BASE_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -373,6 +378,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "banking.poll_unresolved",
         "schedule": 5.0,  # unknown credits and unsettled transfers; backoff per row inside the task
     },
+    "ops-refresh-provider-floats": {
+        "task": "ops.refresh_provider_floats",
+        # asks each provider for our float; off the /metrics path so a slow provider never stalls a scrape
+        "schedule": 60.0,
+    },
 }
 
 # --- API -------------------------------------------------------------------------------------
@@ -415,6 +425,20 @@ PROMETHEUS_MULTIPROC_DIR = env.string(
     "PROMETHEUS_MULTIPROC_DIR", "", description="directory shared by gunicorn workers for summed metrics"
 )
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# /metrics is open in development only; elsewhere it answers these networks (the Prometheus
+# servers), and never a request relayed by a proxy (ops/views.py).
+METRICS_ALLOWED_CIDRS = env.strings(
+    "METRICS_ALLOWED_CIDRS",
+    "127.0.0.0/8,::1/128",
+    description="networks allowed to read /metrics outside development (comma-separated CIDRs)",
+)
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(cidr, strict=False) for cidr in METRICS_ALLOWED_CIDRS]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS is malformed: {exc}") from exc
+METRICS_OPEN = DJANGO_ENV == "development"
+# The running release (RELEASE file written by `make dist` and deploy/deploy.sh), on /health/*.
+RELEASE = release_read(BASE_DIR)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

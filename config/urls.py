@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from core import health
+from ops.views import metrics
 
 api_v1 = [
     path("", include("ledger.urls")),
@@ -24,7 +25,7 @@ callbacks = [
 urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics, name="prometheus-django-metrics"),
     path("admin/", admin.site.urls),
     path("api/", include("core.api.docs")),
     path("api/v1/", include(api_v1)),

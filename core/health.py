@@ -55,7 +55,7 @@ def readiness_checks() -> dict[str, Callable[[], None]]:
 @never_cache
 @require_GET
 def live(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"status": "ok", "pid": os.getpid()})
+    return JsonResponse({"status": "ok", "pid": os.getpid(), "release": settings.RELEASE.as_dict()})
 
 
 @never_cache
@@ -75,5 +75,6 @@ def ready(request: HttpRequest) -> JsonResponse:
             results[name] = {"status": "ok"}
             health_checks_total.labels(name, "ok").inc()
         results[name]["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    body = {"status": "ok" if healthy else "fail", "checks": results}
+    # the release lets a deploy wait for the NEW code to answer, not the one it replaces
+    body = {"status": "ok" if healthy else "fail", "release": settings.RELEASE.as_dict(), "checks": results}
     return JsonResponse(body, status=200 if healthy else 503)

@@ -43,3 +43,17 @@ celery_tasks_total = Counter(
 health_checks_total = Counter(
     "addon_health_checks_total", "Readiness checks, by check and outcome", ["check", "outcome"]
 )
+# Set by the beat task ops.refresh_provider_floats in a worker; "mostrecent" keeps the last value
+# written by any process, so the web's /metrics shows it (see ops/services.py).
+provider_float_minor = Gauge(
+    "addon_provider_float_minor",
+    "Our float balance at a provider, in minor units of its currency, as the provider last reported it",
+    ["provider", "mode", "currency"],
+    multiprocess_mode="mostrecent",
+)
+provider_float_refreshed_timestamp_seconds = Gauge(
+    "addon_provider_float_refreshed_timestamp_seconds",
+    "When the provider last answered a float balance query (Unix time)",
+    ["provider", "mode"],
+    multiprocess_mode="mostrecent",
+)
