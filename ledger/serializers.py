@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.api.pagination import PageQuerySerializer
+from core.api.pagination import PageQuerySerializer, page_serializer
 from core.money import format_minor
 from ledger.models import Account, Transaction, TransactionEvent
 from ledger.models.transactions import Kind
@@ -114,11 +114,7 @@ class TransactionWithEventsSerializer(TransactionSerializer):
     events = TransactionEventSerializer(many=True)
 
 
-class TransactionPageSerializer(serializers.Serializer):
-    object = serializers.CharField(default="list")
-    data = TransactionSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
-    has_more = serializers.BooleanField()
-    next_cursor = serializers.CharField(allow_null=True)
+TransactionPageSerializer = page_serializer("TransactionPageSerializer", TransactionSerializer)
 
 
 class AccountBalanceSerializer(serializers.Serializer):

@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from core.api.errors import flatten_validation_errors
-from core.api.pagination import PageQuerySerializer
+from core.api.pagination import PageQuerySerializer, page_serializer
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
 from core.money import Money, MoneyError
 from ledger.serializers import TransactionSerializer, TransactionWithEventsSerializer
@@ -326,11 +326,7 @@ class CashInBatchItemSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(allow_null=True)
 
 
-class CashInBatchItemPageSerializer(serializers.Serializer):
-    object = serializers.CharField(default="list")
-    data = CashInBatchItemSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
-    has_more = serializers.BooleanField()
-    next_cursor = serializers.CharField(allow_null=True)
+CashInBatchItemPageSerializer = page_serializer("CashInBatchItemPageSerializer", CashInBatchItemSerializer)
 
 
 class QrCodeSerializer(serializers.Serializer):
@@ -361,8 +357,4 @@ class CheckoutSessionSerializer(serializers.Serializer):
     refund = TransactionSerializer(allow_null=True, help_text="the refund's transaction, once requested")
 
 
-class CheckoutSessionPageSerializer(serializers.Serializer):
-    object = serializers.CharField(default="list")
-    data = CheckoutSessionSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
-    has_more = serializers.BooleanField()
-    next_cursor = serializers.CharField(allow_null=True)
+CheckoutSessionPageSerializer = page_serializer("CheckoutSessionPageSerializer", CheckoutSessionSerializer)

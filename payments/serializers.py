@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.pagination import page_serializer
 from core.money import Money, MoneyError, format_minor
 from ledger.serializers import TransactionSerializer, transaction_representation
 from payments.models import BillPayment, Quote
@@ -171,11 +172,7 @@ class BillerSerializer(serializers.Serializer):
     offers = OfferSerializer(many=True)
 
 
-class BillerPageSerializer(serializers.Serializer):
-    object = serializers.CharField(default="list")
-    data = BillerSerializer(many=True)  # type: ignore[assignment]  # the JSON key is "data"
-    has_more = serializers.BooleanField()
-    next_cursor = serializers.CharField(allow_null=True)
+BillerPageSerializer = page_serializer("BillerPageSerializer", BillerSerializer)
 
 
 class OpenBillSerializer(serializers.Serializer):

@@ -119,3 +119,17 @@ def _key_value(row: Any, key: str) -> Any:
 def _is_after(value: Any, cursor_key: Any, *, descending: bool) -> bool:
     """Whether a row with key ``value`` comes after the cursor's row in the page order."""
     return bool(value < cursor_key) if descending else bool(value > cursor_key)
+
+
+def page_serializer(name: str, item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The OpenAPI description of a list answer: ``{"object": "list", "data": [item…], "has_more",
+    "next_cursor"}`` (``Page.body``); ``name`` is the schema component's class name."""
+    fields = {
+        "object": serializers.CharField(default="list"),
+        "data": item(many=True),
+        "has_more": serializers.BooleanField(),
+        "next_cursor": serializers.CharField(allow_null=True),
+        "__doc__": f"A page of {item.__name__.removesuffix('Serializer')} rows; next_cursor fetches the next page.",
+        "__module__": item.__module__,
+    }
+    return type(name, (serializers.Serializer,), fields)
