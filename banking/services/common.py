@@ -7,11 +7,10 @@ translates nothing the ledger already does.
 
 from __future__ import annotations
 
-from core.errors import IllegalTransition
 from core.policy import RetryPolicy, policy_for
 from ledger.models import Transaction
-from ledger.services import transaction_flag_for_review, transaction_transition
-from ledger.states import Cause, Status
+from ledger.services import transaction_claim, transaction_flag_for_review
+from ledger.states import Status
 
 # Provider partners (partners.Partner.code) and their connectors (Transaction.provider).
 CORE_BANKING_CODE = "core-banking"
@@ -31,11 +30,7 @@ def banking_policy(mode: str) -> RetryPolicy:
 
 def claim(transaction: Transaction) -> bool:
     """pending → processing; False when another worker (or an earlier run) already claimed it."""
-    try:
-        transaction_transition(transaction=transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
-    except IllegalTransition:
-        return False
-    return True
+    return transaction_claim(transaction=transaction)
 
 
 def flag_if_overdue(transaction: Transaction) -> None:

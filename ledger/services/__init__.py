@@ -17,7 +17,7 @@ from ledger.services.idempotency import (
     idempotency_purge_expired,
 )
 from ledger.services.outbox import outbox_record
-from ledger.services.outcomes import Applied, outcome_apply
+from ledger.services.outcomes import Applied, outcome_apply, transaction_claim
 from ledger.services.postings import UnbalancedPosting, accounts_lock, posting_create, posting_reverse
 from ledger.services.provider_calls import calls_about, provider_calls_purge
 from ledger.services.review import item_guard, transaction_flag_for_review, transaction_set_aside
@@ -53,6 +53,7 @@ __all__ = [
     "posting_create",
     "posting_reverse",
     "provider_calls_purge",
+    "transaction_claim",
     "transaction_create",
     "transaction_flag_for_review",
     "transaction_payload",

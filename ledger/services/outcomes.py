@@ -95,6 +95,15 @@ def outcome_apply(
     return Applied(moved=moved, status=transaction.status)
 
 
+def transaction_claim(*, transaction: Transaction, cause: str = Cause.WORKER) -> bool:
+    """Take a pending transaction for work (pending → processing, a compare-and-set): True for the
+    one caller that moved it; False when another worker (or an earlier run) has it, when it is
+    settled, or when it was set aside for staff."""
+    if transaction.set_aside_at is not None:
+        return False
+    return _Mover(transaction, cause=Cause(cause), actor=None, detail={}).to(Status.PROCESSING)
+
+
 class _Mover:
     """Transitions of one transaction, an illegal one read as "someone else got there first"."""
 

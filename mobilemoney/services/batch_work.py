@@ -15,7 +15,7 @@ chunk goes on with the others.
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 from django.conf import settings
@@ -24,11 +24,11 @@ from django.db import transaction as db_transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.errors import IllegalTransition, ProviderError, ProviderRejected
+from core.errors import ProviderError, ProviderRejected
 from core.outcomes import Outcome
 from core.provider_calls import call_scope
 from core.tasks import enqueue, enqueue_on_commit
-from ledger.services import item_guard, outbox_record, transaction_transition
+from ledger.services import item_guard, outbox_record, transaction_claim
 from ledger.states import Cause, Status
 from mobilemoney.connectors import connection_for
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch
@@ -115,8 +115,7 @@ def _work_single(chunk: BatchChunk, connector: MobileMoneyProvider) -> bool:
 def _claim(cash_in: CashIn) -> None:
     """pending → processing before the batch is sent (no poll scheduled: a single payout for an
     item the provider batch may pay would not share its idempotency)."""
-    with suppress(IllegalTransition):  # claimed by an earlier run, or settled
-        transaction_transition(transaction=cash_in.transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
+    transaction_claim(transaction=cash_in.transaction)  # False: claimed by an earlier run, or settled
 
 
 def _requests(items: list[CashIn]) -> list[tuple[CashIn, CashInRequest]]:

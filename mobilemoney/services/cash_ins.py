@@ -12,7 +12,7 @@ import logging
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from core.errors import IllegalTransition, ProviderError, ProviderOutcomeUnknown, ProviderUnavailable
+from core.errors import ProviderError, ProviderOutcomeUnknown, ProviderUnavailable
 from core.money import Money
 from core.tasks import enqueue_on_commit
 from ledger.models import Kind, Transaction
@@ -20,10 +20,10 @@ from ledger.services import (
     account_get_or_create_partner_account,
     calls_about,
     item_guard,
+    transaction_claim,
     transaction_create,
-    transaction_transition,
 )
-from ledger.states import Cause, Status
+from ledger.states import Cause
 from mobilemoney.connectors import connection_for
 from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInRequest, MobileMoneyProvider
@@ -109,9 +109,7 @@ def cash_in_process(cash_in_pk: int) -> None:
 def cash_in_claim(cash_in: CashIn) -> bool:
     """Take the cash-in (pending → processing, a compare-and-set); False when another worker has.
     Should the worker die after the claim, the poller finds the row processing and re-drives it."""
-    try:
-        transaction_transition(transaction=cash_in.transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
-    except IllegalTransition:
+    if not transaction_claim(transaction=cash_in.transaction):
         return False
     outcomes.schedule_poll(cash_in)
     return True

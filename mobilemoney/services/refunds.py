@@ -7,7 +7,7 @@ import logging
 
 from django.db import transaction as db_transaction
 
-from core.errors import BusinessRuleViolation, IllegalTransition, ProviderError, ProviderRejected
+from core.errors import BusinessRuleViolation, ProviderError, ProviderRejected
 from core.money import Money
 from core.outcomes import Outcome
 from core.tasks import enqueue_on_commit
@@ -16,8 +16,8 @@ from ledger.services import (
     account_get_or_create_partner_account,
     calls_about,
     outcome_apply,
+    transaction_claim,
     transaction_create,
-    transaction_transition,
 )
 from ledger.states import Cause, Status
 from mobilemoney.connectors import connection_for
@@ -52,11 +52,7 @@ def checkout_refund_request(session: CheckoutSession) -> CheckoutSession:
 
 
 def _claim(refund: Transaction) -> bool:
-    try:
-        transaction_transition(transaction=refund, to_status=Status.PROCESSING, cause=Cause.WORKER)
-    except IllegalTransition:
-        return False
-    return True
+    return transaction_claim(transaction=refund)
 
 
 def checkout_refund_process(session_pk: int) -> None:

@@ -23,7 +23,6 @@ from django.utils import timezone
 from core.errors import (
     ErrorCode,
     GatewayError,
-    IllegalTransition,
     ProviderOutcomeUnknown,
     ProviderRejected,
     ProviderUnavailable,
@@ -34,8 +33,8 @@ from ledger.services import (
     calls_about,
     item_guard,
     outcome_apply,
+    transaction_claim,
     transaction_flag_for_review,
-    transaction_transition,
 )
 from ledger.states import Cause, Status
 from payments.models import BillPayment
@@ -160,11 +159,7 @@ def _pay(payment: BillPayment, *, cause: Cause, source: str) -> Step:
 
 def _claim(payment: BillPayment) -> bool:
     """pending → processing, once: a duplicate delivery (or a set-aside payment) does nothing."""
-    if payment.transaction.set_aside_at is not None:
-        return False
-    try:
-        transaction_transition(transaction=payment.transaction, to_status=Status.PROCESSING, cause=Cause.WORKER)
-    except IllegalTransition:
+    if not transaction_claim(transaction=payment.transaction):
         return False
     _schedule_poll(payment, at=timezone.now() + STALE_PROCESSING)
     return True

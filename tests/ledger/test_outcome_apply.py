@@ -227,3 +227,15 @@ def test_each_committed_change_is_counted_and_logged_with_the_transaction(make_f
     assert [(r.getMessage(), r.transaction) for r in lines] == [  # type: ignore[attr-defined]
         (f"transaction {txn.public_id}: processing -> succeeded (worker)", txn.public_id)
     ]
+
+
+def test_a_claim_is_taken_once_and_never_on_a_set_aside_transaction(create_outgoing, live_account) -> None:  # type: ignore[no-untyped-def]
+    from ledger.services import transaction_claim, transaction_set_aside
+
+    txn = create_outgoing(client_reference="c1")
+    assert transaction_claim(transaction=txn) is True
+    assert transaction_claim(transaction=Transaction.objects.get(pk=txn.pk)) is False
+    aside = create_outgoing(client_reference="c2")
+    transaction_set_aside(transaction_pk=aside.pk, reason="test")
+    assert transaction_claim(transaction=Transaction.objects.get(pk=aside.pk)) is False
+    assert Transaction.objects.get(pk=aside.pk).status == "pending"
