@@ -91,7 +91,9 @@ def test_kafka_unreachable_the_api_keeps_accepting_and_rows_drain_later(
     client = AddonPartnerClient(live_server.url, created.api_key, created.signing_secret, timeout=15)
     for number in range(3):
         answer = client.post(
-            CASH_INS, json=cash_in_body("wave", amount=str(1500 + number)), idempotency_key=f"down-{number}"
+            CASH_INS,
+            json=cash_in_body("wave", amount=str(1500 + number), client_reference=f"down-{number}"),
+            idempotency_key=f"down-{number}",
         )
         assert answer.status == 202, answer.body
         cash_in_process(CashIn.objects.get(transaction__public_id=answer.body["id"]).pk)
