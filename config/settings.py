@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "events.apps.EventsConfig",
     "sandbox.apps.SandboxConfig",
     "ops.apps.OpsConfig",
+    "backoffice.apps.BackofficeConfig",
 ]
 
 MIDDLEWARE = [
