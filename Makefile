@@ -5,6 +5,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# the suite's parallel workers (each has its own test database and Redis database)
+TEST_WORKERS ?= 2
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -80,7 +82,8 @@ openapi: venv
 test: setup lint
 	@mkdir -p reports
 	# --create-db: never trust a test database another checkout or session left behind
-	DJANGO_ENV=test $(BIN)/pytest --create-db --junitxml=reports/junit.xml \
+	# -n: the suite's workers (pytest-xdist); a test file stays on one worker (--dist loadfile)
+	DJANGO_ENV=test $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --create-db --junitxml=reports/junit.xml \
 		--cov --cov-report=xml:reports/coverage.xml --cov-report=term:skip-covered
 
 # Benchmarks run against their own database (created afresh), never the demo's.

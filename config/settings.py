@@ -116,9 +116,24 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The suite runs in parallel (pytest-xdist): worker gwN takes Redis database 15 - N by default, so
+# two workers never flush each other's rate limits or Celery queues (pytest-django names their test
+# databases itself); scripts/checkout_env.sh never gives databases 14 and 15 to a checkout.
+TEST_WORKER = (
+    env.string(
+        "PYTEST_XDIST_WORKER",
+        "gw0",
+        description="tests only, set by pytest-xdist: the suite's worker (gw0, gw1…); picks its Redis database",
+    )
+    if IS_TEST
+    else "gw0"
+)
+TEST_WORKER_INDEX = int(TEST_WORKER.removeprefix("gw") or "0")
 REDIS_URL = env.url(
     "REDIS_URL",
-    None if IS_PRODUCTION else ("redis://127.0.0.1:6379/15" if IS_TEST else "redis://127.0.0.1:6379/0"),
+    None
+    if IS_PRODUCTION
+    else (f"redis://127.0.0.1:6379/{15 - TEST_WORKER_INDEX}" if IS_TEST else "redis://127.0.0.1:6379/0"),
     description="Redis for cache, rate limits, replay guard and locks",
     schemes=("redis", "rediss"),
 )

@@ -6,9 +6,10 @@
 # queues and control channel live in the broker's Redis database.
 #
 #   database: addon_partner_<first 10 hex digits of sha256(checkout path)>
-#   Redis:    the first database from 1 to (databases − 2) that is empty and not claimed by
+#   Redis:    the first database from 1 to (databases − 3) that is empty and not claimed by
 #             another existing checkout (claims are keys addon-partner:checkout-redis-db:<n> in
-#             Redis database 0, the claims' home; the last database is the test suite's default).
+#             Redis database 0, the claims' home; the last two databases belong to the test suite,
+#             one per parallel worker: tests/parallel.py).
 # Idempotent: an existing file is kept (edit it to choose other values) and its claim renewed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,10 +52,10 @@ fi
 
 count=$("${REDIS[@]}" config get databases | tail -n 1)
 db=""
-for n in $(seq 1 $((count - 2))); do
+for n in $(seq 1 $((count - 3))); do
   if claim "$n" fresh; then db=$n; break; fi
 done
-[[ -n "$db" ]] || { echo "No free Redis database for this checkout (all $((count - 2)) claimed)" >&2; exit 1; }
+[[ -n "$db" ]] || { echo "No free Redis database for this checkout (all $((count - 3)) claimed)" >&2; exit 1; }
 
 id=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
 mkdir -p -m 700 .demo
