@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import ipaddress
+import re
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -69,6 +71,9 @@ INSTALLED_APPS = [
     "sandbox.apps.SandboxConfig",
     "ops.apps.OpsConfig",
     "backoffice.apps.BackofficeConfig",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -80,9 +85,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "backoffice.middleware.StaffSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,8 +181,6 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not IS_PRODUCTION
-LOGIN_URL = "admin:login"
-
 # --- security (docs/architecture.md §9) -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -200,6 +206,70 @@ FIELD_ENCRYPTION_KEYS = env.strings(
     description="comma-separated Fernet keys; the first encrypts, all decrypt",
     secret=True,
 )
+
+# --- staff: sign-in, second factor, sessions, the audit log (docs/staff-security.md) ------------------
+ADMIN_URL = env.string("ADMIN_URL", "admin/", description="path of the staff console (the Django admin), ending in /")
+if not re.fullmatch(r"([A-Za-z0-9_.-]+/)+", ADMIN_URL):
+    raise ImproperlyConfigured("ADMIN_URL must be a relative path ending in / (such as admin/ or console-7f3a/).")
+LOGIN_URL = "admin:login"
+# django-axes first: five wrong passwords for a user name lock that user name out, from any address.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+STAFF_LOCKOUT_MINUTES = env.integer(
+    "STAFF_LOCKOUT_MINUTES", "60", description="how long a locked-out staff user name stays locked (0: until unlocked)"
+)
+AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOCKOUT_MINUTES) if STAFF_LOCKOUT_MINUTES > 0 else None
+AXES_LOCKOUT_TEMPLATE = "backoffice/lockout.html"
+# The client's address (lockouts, the audit log): the peer's, unless a reverse proxy of ours
+# passes it in a header; a header nobody trusted is never read (it would be the client's to forge).
+TRUSTED_PROXY_HEADER = env.string(
+    "TRUSTED_PROXY_HEADER",
+    "",
+    description="header in which our reverse proxy passes the client's address (X-Forwarded-For); empty: no proxy",
+)
+TRUSTED_PROXY_COUNT = env.integer(
+    "TRUSTED_PROXY_COUNT", "1", description="how many proxies of ours append to TRUSTED_PROXY_HEADER"
+)
+AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("REMOTE_ADDR",)
+AXES_IPWARE_PROXY_COUNT: int | None = None
+if TRUSTED_PROXY_HEADER:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_" + TRUSTED_PROXY_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# A TOTP second factor for supervisors and admins (by group), and for every staff member when
+# this is on; always on in production (backoffice/middleware.py).
+STAFF_OTP_FOR_ALL = (
+    True
+    if IS_PRODUCTION
+    else env.boolean(
+        "STAFF_OTP_FOR_ALL", "false", description="ask every staff member for a TOTP code (forced on in production)"
+    )
+)
+OTP_TOTP_ISSUER = "Addon Partner"
+# Staff sessions end when the browser closes, after STAFF_SESSION_HOURS in any case, and after
+# STAFF_IDLE_MINUTES without a request (backoffice/middleware.py).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_AGE = 3600 * env.integer("STAFF_SESSION_HOURS", "8", description="longest staff session (hours)")
+STAFF_IDLE_MINUTES = env.integer(
+    "STAFF_IDLE_MINUTES", "30", description="a staff session idle this long is signed out (minutes)"
+)
+# The audit log's hash chain key (HMAC-SHA256). Outside production it is derived from SECRET_KEY
+# like the field encryption key; changing it makes earlier records fail audit_verify.
+AUDIT_LOG_KEY = env.string(
+    "AUDIT_LOG_KEY",
+    None if IS_PRODUCTION else hashlib.sha256(b"audit-log:" + SECRET_KEY.encode()).hexdigest(),
+    description="key of the audit log's hash chain (keep it: earlier records are verified with it)",
+    secret=True,
+)
+if len(AUDIT_LOG_KEY) < 32:
+    raise ImproperlyConfigured("AUDIT_LOG_KEY must be at least 32 characters.")
+if IS_TEST:
+    # pytest-django empties the tables between transactional tests with TRUNCATE, which the audit
+    # log's trigger refuses unless the connection says so (backoffice/migrations/0002_audit_log.py).
+    _db_options = DATABASES["default"]["OPTIONS"]
+    assert isinstance(_db_options, dict)
+    _db_options["options"] = "-c backoffice.audit_log_truncate=allowed"
 
 # --- integrations (one block each, with its own switch) --------------------------------------
 SANDBOX_ENABLED = (
