@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "approvals.apps.ApprovalsConfig",
 ]
 
 MIDDLEWARE = [
@@ -395,6 +396,11 @@ SANDBOX_REVIEW_AFTER_SECONDS = env.number(
 PROVIDER_CALL_RETENTION_DAYS = env.integer(
     "PROVIDER_CALL_RETENTION_DAYS", "90", description="provider call records are purged after this many days"
 )
+# Four-eyes requests (approvals/): a pending request expires after this many hours; an expired one
+# cannot be approved (marked by the beat task approvals.expire_requests, and checked when deciding).
+APPROVAL_REQUEST_TTL_HOURS = env.integer(
+    "APPROVAL_REQUEST_TTL_HOURS", "24", description="a pending four-eyes request expires after this many hours"
+)
 
 # --- Celery (docs/architecture.md §7) -------------------------------------------------------------------
 CELERY_BROKER_URL = env.url(
@@ -463,6 +469,10 @@ CELERY_BEAT_SCHEDULE = {
     "banking-poll-unresolved": {
         "task": "banking.poll_unresolved",
         "schedule": 5.0,  # unknown credits and unsettled transfers; backoff per row inside the task
+    },
+    "approvals-expire-requests": {
+        "task": "approvals.expire_requests",
+        "schedule": 300.0,  # pending four-eyes requests past APPROVAL_REQUEST_TTL_HOURS; deciding checks it too
     },
     "ops-refresh-provider-floats": {
         "task": "ops.refresh_provider_floats",

@@ -47,6 +47,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     DUPLICATE = "duplicate"
     DUPLICATE_CLIENT_REFERENCE = "duplicate_client_reference"
+    LIMIT_EXCEEDED = "limit_exceeded"
     # providers
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     PROVIDER_REJECTED = "provider_rejected"

@@ -166,3 +166,58 @@ class ProviderConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connector} ({self.mode}) for {self.partner_id}"
+
+
+class Rail(models.TextChoices):
+    """The money-moving rails a partner's limits are set per (docs/partner-api.md §9)."""
+
+    BILLS = "bills", "Bills"
+    MOBILE_MONEY = "mobile_money", "Mobile money"
+    BANKING = "banking", "Banking"
+
+
+class PartnerLimit(models.Model):
+    """The most a partner may move on one rail, in one mode and currency: per transaction and per day."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="limits")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    rail = models.CharField(max_length=16, choices=Rail.choices)
+    currency = models.CharField(max_length=3, default="XOF")
+    max_per_transaction_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="largest amount of one transaction (empty: no limit)"
+    )
+    max_per_day_minor = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="total accepted per calendar day (empty: no limit)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["partner__name", "mode", "rail", "currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "mode", "rail", "currency"], name="partnerlimit_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rail} limits of {self.partner_id} ({self.mode}, {self.currency})"
+
+
+class PartnerDailyUsage(models.Model):
+    """The amount accepted for a partner on one rail, mode and currency on one day (the daily limit's counter)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    mode = models.CharField(max_length=4, choices=Mode.choices)
+    rail = models.CharField(max_length=16, choices=Rail.choices)
+    currency = models.CharField(max_length=3)
+    day = models.DateField()
+    used_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "mode", "rail", "currency", "day"], name="partnerdailyusage_unique"
+            ),
+            models.CheckConstraint(condition=Q(used_minor__gte=0), name="partnerdailyusage_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rail} usage of {self.partner_id} on {self.day} ({self.mode})"

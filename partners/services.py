@@ -22,7 +22,17 @@ from django.utils.text import slugify
 
 from core.crypto import DecryptionError, is_encrypted_with_primary, reencrypt
 from core.errors import Conflict, ErrorCode, FieldError, ValidationFailed
-from partners.models import ALL_SCOPES, ApiCredential, Mode, Partner, ProviderConnection, SigningSecret
+from core.money import Money, exponent
+from partners.models import (
+    ALL_SCOPES,
+    ApiCredential,
+    Mode,
+    Partner,
+    PartnerLimit,
+    ProviderConnection,
+    Rail,
+    SigningSecret,
+)
 from partners.registry import is_registered
 from partners.selectors import hash_api_key, partner_has_live_access, signing_secret_list_active
 from partners.webhooks import validate_webhook_url
@@ -338,3 +348,52 @@ def reencrypt_all() -> dict[str, int]:
                 )
                 counts[label] += cursor.rowcount
     return counts
+
+
+def partner_limit_set(
+    *,
+    partner: Partner,
+    mode: str,
+    rail: str,
+    currency: str = "XOF",
+    max_per_transaction_minor: int | None,
+    max_per_day_minor: int | None,
+) -> PartnerLimit | None:
+    """Set the partner's limits on ``rail`` in ``mode`` and ``currency`` (``None``: no such limit;
+    both ``None`` removes the row). Live limits are changed through a four-eyes request
+    (``approvals``); this applies them."""
+    _check_mode(mode)
+    if rail not in Rail.values:
+        raise _invalid("rail", f"must be one of {', '.join(Rail.values)}")
+    exponent(currency)  # refuses unknown currencies
+    for name, value in (("max_per_transaction", max_per_transaction_minor), ("max_per_day", max_per_day_minor)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise _invalid(name, "must be a positive amount, or empty for no limit")
+    if max_per_transaction_minor is None and max_per_day_minor is None:
+        PartnerLimit.objects.filter(partner=partner, mode=mode, rail=rail, currency=currency).delete()
+        return None
+    row, _ = PartnerLimit.objects.update_or_create(
+        partner=partner,
+        mode=mode,
+        rail=rail,
+        currency=currency,
+        defaults={"max_per_transaction_minor": max_per_transaction_minor, "max_per_day_minor": max_per_day_minor},
+    )
+    return row
+
+
+def partner_limits_describe(*, partner: Partner, mode: str) -> dict[str, dict[str, Any]]:
+    """The partner's limits in ``mode`` as ``{rail: {"currency", "max_per_transaction", "max_per_day"}}``
+    (decimal strings; ``None``: no limit): what four-eyes requests show as current values."""
+    return {
+        row.rail: {
+            "currency": row.currency,
+            "max_per_transaction": _decimal_or_none(row.max_per_transaction_minor, row.currency),
+            "max_per_day": _decimal_or_none(row.max_per_day_minor, row.currency),
+        }
+        for row in PartnerLimit.objects.filter(partner=partner, mode=mode).order_by("rail", "currency")
+    }
+
+
+def _decimal_or_none(minor: int | None, currency: str) -> str | None:
+    return None if minor is None else Money(minor, currency).to_decimal_string()

@@ -41,7 +41,8 @@ from ledger.services import (
     transaction_create,
 )
 from ledger.states import Cause, Status
-from partners.models import Partner
+from partners.limits import limit_allowance
+from partners.models import Partner, Rail
 from partners.registry import connector_session_for
 from partners.selectors import provider_connection_for_provider
 
@@ -70,7 +71,12 @@ def transfer_create(*, partner: Partner, mode: str, request: TransferRequest) ->
         ) from None
     settlement = settlement_for(request.amount)
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=request.amount.currency)
+    amount = request.amount
+    allowance = limit_allowance(
+        partner=partner, mode=mode, rail=Rail.BANKING, currency=amount.currency, amounts=[amount.minor]
+    )
     with db_transaction.atomic():
+        allowance.consume()  # 422 limit_exceeded over the partner's daily limit (partners/limits.py)
         txn = transaction_create(
             partner=partner,
             mode=mode,

@@ -31,7 +31,8 @@ from mobilemoney.models import BatchChunk, CashIn, CashInBatch
 from mobilemoney.serializers import items_validate
 from mobilemoney.services.batch_work import enqueue_chunks
 from mobilemoney.validation import CashInInput
-from partners.models import Partner
+from partners.limits import limit_allowance
+from partners.models import Partner, Rail
 
 CHUNK_SIZE = 250  # items per bulk task (docs/architecture.md §7: hundreds, never one task per item)
 CSV_COLUMNS = ("msisdn", "amount", "currency", "client_reference", "recipient_name", "reason")
@@ -68,6 +69,8 @@ def insert_items(
     partner, mode, provider, currency = batch.partner, batch.mode, batch.provider, batch.currency
     if account is None:
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
+    amounts = [item.money.minor for item in items]
+    limit_allowance(partner=partner, mode=mode, rail=Rail.MOBILE_MONEY, currency=currency, amounts=amounts).consume()
     transactions = transactions_create_bulk(
         partner=partner,
         mode=mode,

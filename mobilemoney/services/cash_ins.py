@@ -29,7 +29,8 @@ from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInRequest, MobileMoneyProvider
 from mobilemoney.services import outcomes
 from mobilemoney.validation import CashInInput
-from partners.models import Partner
+from partners.limits import limit_allowance
+from partners.models import Partner, Rail
 from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.cash_ins")
@@ -44,7 +45,12 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     """
     connection_for(provider=provider, mode=mode)  # refuse early: no connection, no acceptance
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=data.money.currency)
+    money = data.money
+    allowance = limit_allowance(
+        partner=partner, mode=mode, rail=Rail.MOBILE_MONEY, currency=money.currency, amounts=[money.minor]
+    )
     with db_transaction.atomic():
+        allowance.consume()  # 422 limit_exceeded over the partner's daily limit (partners/limits.py)
         transaction = transaction_create(
             partner=partner,
             mode=mode,

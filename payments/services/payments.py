@@ -21,7 +21,8 @@ from core.money import Money
 from core.tasks import enqueue_on_commit
 from ledger.models import Kind
 from ledger.services import account_get_or_create_partner_account, transaction_create
-from partners.models import Partner
+from partners.limits import limit_allowance
+from partners.models import Partner, Rail
 from payments.models import BillPayment, Quote
 from payments.services.catalog import PROVIDER, biller_get, bills_connector, raise_partner_error
 from payments.services.quotes import amount_check
@@ -80,7 +81,10 @@ def _claim_quote(quote: Quote) -> None:
 
 def _accept(*, partner: Partner, mode: str, quote: Quote, client_reference: str) -> BillPayment:
     """The acceptance's one short DB transaction: claim the quote, hold amount + fee, record."""
+    amounts = [quote.amount_minor]
+    allowance = limit_allowance(partner=partner, mode=mode, rail=Rail.BILLS, currency=quote.currency, amounts=amounts)
     with db_transaction.atomic():
+        allowance.consume()  # 422 limit_exceeded over the partner's daily limit (partners/limits.py)
         _claim_quote(quote)
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=quote.currency)
         txn = transaction_create(
