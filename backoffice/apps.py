@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class BackofficeConfig(AppConfig):
@@ -6,3 +7,9 @@ class BackofficeConfig(AppConfig):
 
     name = "backoffice"
     verbose_name = "Back office"
+
+    def ready(self) -> None:
+        from backoffice import receivers  # noqa: F401  (the audit log's signal receivers)
+        from backoffice.roles import roles_sync_after_migrate
+
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="backoffice.roles_sync")

@@ -26,7 +26,9 @@ urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", metrics, name="prometheus-django-metrics"),
-    path("admin/", admin.site.urls),
+    # the console at ADMIN_URL; its second-factor pages beside it (docs/staff-security.md §2)
+    path(settings.ADMIN_URL, include("backoffice.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
     path("api/", include("core.api.docs")),
     path("api/v1/", include(api_v1)),
     path("callbacks/", include(callbacks)),
