@@ -50,7 +50,9 @@ ALLOWED_HOSTS = env.strings(
 CSRF_TRUSTED_ORIGINS = env.strings("CSRF_TRUSTED_ORIGINS", "", description="origins trusted for admin form posts")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # the back office first: its admin/ templates (the console's header, the dashboard) extend the stock ones
+    "backoffice.apps.BackofficeConfig",
+    "backoffice.admin_config.GatewayAdminConfig",  # django.contrib.admin, with backoffice.site.GatewaySite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,7 +72,6 @@ INSTALLED_APPS = [
     "events.apps.EventsConfig",
     "sandbox.apps.SandboxConfig",
     "ops.apps.OpsConfig",
-    "backoffice.apps.BackofficeConfig",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "backoffice.language.AdminLanguageMiddleware",  # French (or the chosen language) under the admin only
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -168,6 +170,13 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Africa/Dakar"
 USE_I18N = True
 USE_TZ = True
+# The console speaks French by default and English on request (backoffice/language.py); the
+# partner API stays in LANGUAGE_CODE's English whatever the caller sends.
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+BANK_NAME = env.string(
+    "BANK_NAME", "Demo Bank", description="the bank's name, shown with the gateway's on every page of the console"
+)
 
 STATIC_URL = "/static/"
 # Per release (not under var/, which deploy/deploy.sh shares between releases): a rollback

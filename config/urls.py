@@ -29,6 +29,7 @@ urlpatterns = [
     # the console at ADMIN_URL; its second-factor pages beside it (docs/staff-security.md §2)
     path(settings.ADMIN_URL, include("backoffice.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # the console's language switch (set_language)
     path("api/", include("core.api.docs")),
     path("api/v1/", include(api_v1)),
     path("callbacks/", include(callbacks)),

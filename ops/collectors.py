@@ -35,10 +35,11 @@ PRIORITY_STEPS = (3, 6, 9)
 BROKER_TIMEOUT_SECONDS = 1.0
 
 
-def unknown_backlog() -> dict[str, tuple[int, float]]:
-    """``provider -> (count, age in seconds of the oldest)`` of transactions in ``unknown``."""
+def unknown_backlog(*, mode: str | None = None) -> dict[str, tuple[int, float]]:
+    """``provider -> (count, age in seconds of the oldest)`` of transactions in ``unknown`` (of ``mode``)."""
+    found = Transaction.objects.filter(status=Transaction.Status.UNKNOWN)
     rows = (
-        Transaction.objects.filter(status=Transaction.Status.UNKNOWN)
+        (found if mode is None else found.filter(mode=mode))
         .values("provider")
         .annotate(count=Count("id"), oldest=Min("created_at"))
         .order_by()

@@ -91,7 +91,7 @@ def admin_login(page: Page, username: str, password: str) -> None:
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     with page.expect_navigation():
-        page.click("input[type=submit], button[type=submit]")
+        page.click("#login-form [type=submit]")
     errors = page.locator(".errornote")
     if errors.count():
         pytest.fail(f"admin login refused for {username!r}: {errors.first.inner_text()}", pytrace=False)
