@@ -7,8 +7,14 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import Env, database_from_url
+from config.env import REGISTRY, Env, database_from_url
 from tests.processes import ROOT
+
+
+@pytest.fixture(autouse=True)
+def _throw_away_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The made-up variables of these tests stay out of the documented registry (tests/core/test_readme.py)."""
+    monkeypatch.setattr("config.env.REGISTRY", dict(REGISTRY))
 
 
 def test_typed_values_and_file_secrets(tmp_path) -> None:  # type: ignore[no-untyped-def]
