@@ -10,7 +10,7 @@ TEST_WORKERS ?= 2
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services tools venv migrate demo run reset-demo test lint format openapi bench dist clean
+.PHONY: help setup services tools venv migrate demo run reset-demo test lint format openapi audit bench dist clean
 
 help:
 	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
@@ -18,6 +18,7 @@ help:
 	@echo "make test   set up, lint, and run the whole suite (reports/ gets junit.xml and coverage.xml)"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make openapi  regenerate docs/openapi.yaml, the partner API's schema (a test keeps it equal)"
+	@echo "make audit  known vulnerabilities in the pinned requirements (pip-audit; fails if it cannot audit)"
 	@echo "make bench  benchmarks in bench/ (ratios measured in one run)"
 	@echo "make dist   the release artifact dist/addon-partner-<version>-<commit>.tar.gz (deploy/deploy.sh installs it)"
 
@@ -78,6 +79,11 @@ format: venv
 # docs/openapi.yaml: what partners read; tests/core/test_openapi.py fails when it lags behind the code.
 openapi: venv
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# Known vulnerabilities in the pinned requirements (pip-audit). Needs a package index serving
+# advisories; without one it says it could not audit and fails. Not part of `make test`.
+audit: venv
+	@scripts/audit.sh
 
 test: setup lint
 	@mkdir -p reports

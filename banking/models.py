@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.ids import new_id
+from core.raw_payloads import RawPayload
 from ledger.models import Transaction
 from partners.models import Mode, Partner
 
@@ -127,6 +128,13 @@ class BankCallback(models.Model):
     error = models.CharField(max_length=500, blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+
+    # the raw message is erased after RAW_PAYLOAD_RETENTION_DAYS (core/raw_payloads.py), once handled
+    raw_payload = RawPayload(
+        age_field="received_at",
+        erased={"body": b"", "headers": {}},
+        busy=models.Q(status__in=[CallbackStatus.RECEIVED, CallbackStatus.QUEUED]),
+    )
 
     class Meta:
         ordering = ["-id"]

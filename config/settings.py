@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "backoffice.language.AdminLanguageMiddleware",  # French (or the chosen language) under the admin only
@@ -197,6 +198,23 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every response (django-csp): the admin's scripts and styles from this
+# origin only, its icons as data: images; nothing framed. The API docs pages set their own, wider
+# policy (inline init script), which the middleware keeps (core/api/docs.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
 if IS_PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", "true", description="redirect plain HTTP to HTTPS")
@@ -345,6 +363,17 @@ WEBHOOK_ALLOWED_HOSTS = env.strings(
     "",
     description="host names exempt from the private-address check of partner webhook URLs (sandbox, tests)",
 )
+# Loopback webhook URLs (a developer's own machine) for test-mode partners only; refused unless
+# switched on, and forced off in production (partners/webhooks.py). The suite turns it on.
+WEBHOOK_ALLOW_LOOPBACK = (
+    False
+    if IS_PRODUCTION
+    else env.boolean(
+        "WEBHOOK_ALLOW_LOOPBACK",
+        "true" if IS_TEST else "false",
+        description="accept loopback webhook URLs of test-mode partners (forced false in production)",
+    )
+)
 
 # Bank transfers (issue 6). A pain.001 batch is the largest body the gateway takes: Django's own
 # limit (DATA_UPLOAD_MAX_MEMORY_SIZE, read when partners/auth.py reads the body to check the
@@ -404,6 +433,11 @@ SANDBOX_REVIEW_AFTER_SECONDS = env.number(
 )
 PROVIDER_CALL_RETENTION_DAYS = env.integer(
     "PROVIDER_CALL_RETENTION_DAYS", "90", description="provider call records are purged after this many days"
+)
+RAW_PAYLOAD_RETENTION_DAYS = env.integer(
+    "RAW_PAYLOAD_RETENTION_DAYS",
+    "30",
+    description="raw bodies of provider callbacks and partner webhooks are erased after this many days",
 )
 # Four-eyes requests (approvals/): a pending request expires after this many hours; an expired one
 # cannot be approved (marked by the beat task approvals.expire_requests, and checked when deciding).
@@ -487,6 +521,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "ops.refresh_provider_floats",
         # asks each provider for our float; off the /metrics path so a slow provider never stalls a scrape
         "schedule": 60.0,
+    },
+    "core-purge-raw-payloads": {
+        "task": "core.purge_raw_payloads",
+        "schedule": 3600.0,  # hourly; raw bodies are kept RAW_PAYLOAD_RETENTION_DAYS
     },
 }
 

@@ -74,15 +74,32 @@ class ProviderResponse:
         return 200 <= self.status < 300
 
 
+class _TlsNameAdapter(HTTPAdapter):
+    """Connects to the address in the URL but speaks TLS to ``server_name`` (SNI and the
+    certificate check): how a caller pins a checked address (partners/webhooks.py)."""
+
+    def __init__(self, server_name: str, **kwargs: Any) -> None:
+        self._server_name = server_name  # before super().__init__, which builds the pool manager
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        pool_kwargs.update(server_hostname=self._server_name, assert_hostname=self._server_name)
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+
 @dataclass
 class ProviderHttpClient:
-    """One client per provider connection: a pooled session bound to a base URL."""
+    """One client per provider connection: a pooled session bound to a base URL.
+
+    ``tls_server_name``: when ``base_url`` names an address, the host name its certificate is for.
+    """
 
     provider: str
     base_url: str
     timeouts: Timeouts
     default_headers: Mapping[str, str] = field(default_factory=dict)
     pool_size: int = 10
+    tls_server_name: str | None = None
     _session: requests.Session = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +110,10 @@ class ProviderHttpClient:
         self._session.trust_env = False  # no proxy or netrc surprises from the environment
         adapter = HTTPAdapter(pool_connections=self.pool_size, pool_maxsize=self.pool_size, max_retries=0)
         self._session.mount("http://", adapter)
+        if self.tls_server_name:
+            adapter = _TlsNameAdapter(
+                self.tls_server_name, pool_connections=self.pool_size, pool_maxsize=self.pool_size, max_retries=0
+            )
         self._session.mount("https://", adapter)
         self._session.headers.update({"User-Agent": "addon-partner/1.0", **self.default_headers})
 

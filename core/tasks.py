@@ -8,6 +8,8 @@ from typing import Any
 from celery import current_app, shared_task
 from django.db import transaction
 
+from core.raw_payloads import raw_payloads_purge
+
 logger = logging.getLogger("core.tasks")
 
 
@@ -30,3 +32,9 @@ def enqueue_on_commit(task_name: str, *args: Any, countdown: float | None = None
 def enqueue(task_name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> None:
     """Send the task named ``task_name`` now (from a task or a beat, outside a DB transaction)."""
     current_app.send_task(task_name, args=args, kwargs=kwargs, countdown=countdown)
+
+
+@shared_task(name="core.purge_raw_payloads")
+def purge_raw_payloads() -> dict[str, int]:
+    """Beat, hourly: raw callback and webhook bodies past ``RAW_PAYLOAD_RETENTION_DAYS`` erased."""
+    return raw_payloads_purge()

@@ -14,7 +14,8 @@ delay, cap) for up to its ``review_after`` window (24 h) from the event's hand-o
 other answer (4xx, 3xx) ends the delivery at once. The policy is the same in both modes: a test
 partner's endpoint is the partner's own server, not one of our simulators, so the sandbox's
 pace does not apply to it. The URL is validated again right
-before each attempt (SSRF: DNS answers change). Partners de-duplicate by ``X-Event-Id``.
+before each attempt (SSRF: DNS answers change), and the connection goes to the address checked.
+Partners de-duplicate by ``X-Event-Id``.
 One aggregate's events (a transaction's created → processing → succeeded) reach a partner in
 event order: a later one waits while an earlier one is still pending (retrying) for that partner.
 An attempt that fails unexpectedly (a bug, a secret that no longer decrypts) is logged with the
@@ -44,7 +45,7 @@ from ledger.models import OutboxEvent
 from ledger.services.review import item_guard
 from notifications.models import WebhookAttempt, WebhookDelivery
 from partners.selectors import signing_secret_values_active
-from partners.webhooks import validate_webhook_url
+from partners.webhooks import WebhookTarget, webhook_target
 
 logger = logging.getLogger("notifications.webhooks")
 
@@ -150,12 +151,12 @@ def _attempt(delivery: WebhookDelivery, *, now: datetime) -> AttemptResult:
         return wait
     number = delivery.attempts_count + 1
     try:
-        validate_webhook_url(delivery.url, delivery.event.mode)
+        target = webhook_target(delivery.url, delivery.event.mode)  # resolved once, every address checked
     except ValidationFailed as exc:
         return _record(delivery, number, now, WebhookAttempt.Outcome.URL_REFUSED, error=exc.detail[:200])
     started = time.perf_counter()
     try:
-        response = _post(delivery)
+        response = _post(delivery, target)
     except ProviderError as exc:
         latency = time.perf_counter() - started
         return _record(delivery, number, now, WebhookAttempt.Outcome.RETRYABLE, latency=latency, error=str(exc))
@@ -210,15 +211,18 @@ def _outcome_of(status: int) -> str:
     return WebhookAttempt.Outcome.REFUSED
 
 
-def _post(delivery: WebhookDelivery) -> ProviderResponse:
+def _post(delivery: WebhookDelivery, target: WebhookTarget) -> ProviderResponse:
+    """POST to the checked address (pinned: a DNS answer changed since the check cannot redirect
+    the connection), naming the partner's host in ``Host`` and TLS; a redirect is not followed."""
     parts = urlsplit(delivery.url)
     path_with_query = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     body = bytes(delivery.body)
     secrets = signing_secret_values_active(partner_id=delivery.partner_id, mode=delivery.event.mode)
     stamp = int(time.time())
     signatures = [sign_request(secret, stamp, "POST", path_with_query, body) for secret in secrets]
-    origin = f"{parts.scheme}://{parts.netloc}/"
-    client = ProviderHttpClient(provider="partner_webhook", base_url=origin, timeouts=TIMEOUTS)
+    client = ProviderHttpClient(
+        provider="partner_webhook", base_url=target.pinned_origin, timeouts=TIMEOUTS, tls_server_name=target.host
+    )
     try:
         return client.request(
             "POST",
@@ -226,6 +230,7 @@ def _post(delivery: WebhookDelivery) -> ProviderResponse:
             operation="webhook",
             data=body,
             headers={
+                "Host": target.host_header,
                 "Content-Type": "application/json",
                 SIGNATURE_HEADER: format_signature_header(stamp, signatures),
                 "X-Event-Id": delivery.event_public_id,

@@ -25,6 +25,7 @@ from banking.services.common import PARTNER_BANK, PARTNER_BANK_CODE
 from banking.services.transfers import transfer_outcome, transfer_settle
 from core.errors import NotFound
 from core.metrics import callbacks_total
+from core.raw_payloads import headers_redacted
 from core.tasks import enqueue_on_commit
 from ledger.services import item_guard
 from ledger.states import Cause
@@ -65,7 +66,8 @@ def callback_receive(*, raw: bytes, headers: Mapping[str, str]) -> tuple[BankCal
     """Store, verify, de-duplicate; returns the row and the HTTP status to answer (200, or 401
     for a bad signature, 400 for an unreadable message). Queues ``callback_apply`` when new."""
     kept = {name: value for name, value in headers.items() if name.lower() in _KEPT_HEADERS}
-    callback = BankCallback.objects.create(provider=PARTNER_BANK, body=raw, headers=kept)
+    # stored with the signature redacted; it is checked on ``headers`` as received
+    callback = BankCallback.objects.create(provider=PARTNER_BANK, body=raw, headers=headers_redacted(kept))
     _count("received")
     mode = _verifying_mode(raw, headers)
     if mode is None:

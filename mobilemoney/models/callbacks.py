@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
+from core.raw_payloads import RawPayload
+
 
 class CallbackStatus(models.TextChoices):
     RECEIVED = "received"  # stored raw, not verified yet; for an event: waiting for the apply task
@@ -38,6 +40,11 @@ class InboundCallback(models.Model):
     transaction_public_id = models.CharField(max_length=40, blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
+
+    # the raw delivery is erased after RAW_PAYLOAD_RETENTION_DAYS (core/raw_payloads.py), once handled
+    raw_payload = RawPayload(
+        age_field="received_at", erased={"raw_body": b"", "headers": {}}, busy=models.Q(status=CallbackStatus.RECEIVED)
+    )
 
     class Meta:
         constraints = [

@@ -23,6 +23,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from core.metrics import callbacks_total
+from core.raw_payloads import headers_redacted
 from core.tasks import enqueue_on_commit
 from ledger.services import item_guard
 from ledger.states import Cause
@@ -84,7 +85,8 @@ def callback_receive(*, provider: str, headers: Mapping[str, str], raw_body: byt
     Refused signatures are kept (``rejected``); a body that verifies but does not parse is kept
     ``flagged``. Events already stored (duplicates) are ignored by the unique constraint.
     """
-    delivery = InboundCallback.objects.create(provider=provider, raw_body=raw_body, headers=dict(headers))
+    # stored with credential headers redacted; the signature is checked on ``headers`` as received
+    delivery = InboundCallback.objects.create(provider=provider, raw_body=raw_body, headers=headers_redacted(headers))
     _count(provider, "received")
     try:
         verified = _verify(provider, headers, raw_body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from core.ids import new_id
+from core.raw_payloads import RawPayload
 from ledger.models import OutboxEvent
 from partners.models import Partner
 
@@ -38,6 +39,9 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # the body is erased after RAW_PAYLOAD_RETENTION_DAYS (core/raw_payloads.py) unless still to be sent
+    raw_payload = RawPayload(age_field="created_at", erased={"body": b""}, busy=models.Q(status=Status.PENDING))
+
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["event", "partner"], name="webhookdelivery_one_per_event")]
@@ -70,6 +74,8 @@ class WebhookAttempt(models.Model):
     latency_ms = models.PositiveIntegerField(default=0)
     response_excerpt = models.TextField(blank=True)
     error = models.CharField(max_length=200, blank=True)
+
+    raw_payload = RawPayload(age_field="started_at", erased={"response_excerpt": ""})
 
     class Meta:
         ordering = ["delivery", "number"]
