@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from backoffice.client_ip import client_ip
 from backoffice.models import AuditRecord
 from core.logging import mask_value, request_id_var
 
@@ -67,23 +68,13 @@ def audit_record(
             action=action[:64],
             target=target[:200],
             data=clean,
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request) if request is not None else None,
             request_id=(request_id_var.get() or "")[:64],
             previous_hash=previous_hash,
         )
         record.record_hash = record_digest(record)
         record.save(force_insert=True)
     return record
-
-
-def _client_ip(request: HttpRequest | None) -> str | None:
-    if request is None:
-        return None
-    # The same address django-axes locks out by: REMOTE_ADDR, or the trusted proxy's header
-    # when the gateway is configured to sit behind one (config/settings.py, "staff security").
-    from axes.helpers import get_client_ip_address
-
-    return get_client_ip_address(request) or None
 
 
 def record_digest(record: AuditRecord) -> str:

@@ -251,7 +251,7 @@ STAFF_LOCKOUT_MINUTES = env.integer(
 AXES_COOLOFF_TIME = timedelta(minutes=STAFF_LOCKOUT_MINUTES) if STAFF_LOCKOUT_MINUTES > 0 else None
 AXES_LOCKOUT_TEMPLATE = "backoffice/lockout.html"
 # The client's address (lockouts, the audit log): the peer's, unless a reverse proxy of ours
-# passes it in a header; a header nobody trusted is never read (it would be the client's to forge).
+# passes it in a header; a header nobody trusted is never read (backoffice/client_ip.py).
 TRUSTED_PROXY_HEADER = env.string(
     "TRUSTED_PROXY_HEADER",
     "",
@@ -260,11 +260,9 @@ TRUSTED_PROXY_HEADER = env.string(
 TRUSTED_PROXY_COUNT = env.integer(
     "TRUSTED_PROXY_COUNT", "1", description="how many proxies of ours append to TRUSTED_PROXY_HEADER"
 )
-AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("REMOTE_ADDR",)
-AXES_IPWARE_PROXY_COUNT: int | None = None
-if TRUSTED_PROXY_HEADER:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_" + TRUSTED_PROXY_HEADER.upper().replace("-", "_"), "REMOTE_ADDR")
-    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+if TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be at least 1.")
+AXES_CLIENT_IP_CALLABLE = "backoffice.client_ip.client_ip"
 # A TOTP second factor for supervisors and admins (by group), and for every staff member when
 # this is on; always on in production (backoffice/middleware.py).
 STAFF_OTP_FOR_ALL = (
@@ -275,6 +273,7 @@ STAFF_OTP_FOR_ALL = (
     )
 )
 OTP_TOTP_ISSUER = "Addon Partner"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # no page of the admin shows a device's key
 # Staff sessions end when the browser closes, after STAFF_SESSION_HOURS in any case, and after
 # STAFF_IDLE_MINUTES without a request (backoffice/middleware.py).
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
