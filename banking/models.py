@@ -101,8 +101,8 @@ class BankTransfer(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    def __str__(self) -> str:
-        return f"{self.transaction_id} → {self.iban}"
+    def __str__(self) -> str:  # no account number: it names the row on every page (docs/conventions.md §38)
+        return f"transfer {self.end_to_end_id}"
 
 
 class CallbackStatus(models.TextChoices):

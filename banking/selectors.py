@@ -154,3 +154,23 @@ def transfers_due(*, now: datetime) -> QuerySet[BankTransfer]:
         .filter(_due(now))
         .order_by("next_poll_at", "pk")
     )
+
+
+PROGRESS_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.UNKNOWN, Status.PROCESSING, Status.PENDING)
+FINAL_STATUSES = (Status.SUCCEEDED, Status.FAILED, Status.REVERSED, Status.CANCELLED, Status.EXPIRED)
+
+
+def batches_with_progress(queryset: QuerySet[TransferBatch]) -> QuerySet[TransferBatch]:
+    """Batches annotated with their items' counts per transaction status (the ops console's bars)."""
+    counts = {
+        f"count_{status}": Count("items", filter=Q(items__transaction__status=status)) for status in PROGRESS_STATUSES
+    }
+    final = Count("items", filter=Q(items__transaction__status__in=FINAL_STATUSES))
+    return queryset.annotate(count_final=final, **counts)
+
+
+def transfer_rows_about(transaction_id: int) -> tuple[BankTransfer | None, TransferBatchItem | None]:
+    """The banking rail's row of a transaction: the transfer sent, or the batch item credited."""
+    transfer = BankTransfer.objects.filter(transaction_id=transaction_id).first()
+    item = TransferBatchItem.objects.filter(transaction_id=transaction_id).select_related("batch").first()
+    return transfer, item

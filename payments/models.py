@@ -83,4 +83,4 @@ class BillPayment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.public_id} {self.biller_code} {self.customer_reference}"
+        return f"{self.public_id} {self.biller_code}"  # no customer reference: it may be a phone number

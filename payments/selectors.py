@@ -33,3 +33,8 @@ def bill_payment_wait_settled(*, payment: BillPayment, seconds: float) -> BillPa
         if current.transaction.status in SETTLED or time.monotonic() >= deadline:
             return current
         time.sleep(WAIT_INTERVAL_SECONDS)
+
+
+def bill_payment_about(transaction_id: int) -> BillPayment | None:
+    """The bill payment of a ledger transaction (the ops console's timeline)."""
+    return BillPayment.objects.filter(transaction_id=transaction_id).first()

@@ -4,7 +4,14 @@ from ledger.models.accounts import Account, AccountKind, Hold, HoldStatus, Ledge
 from ledger.models.idempotency import IdempotencyRecord, IdempotencyState
 from ledger.models.outbox import OutboxEvent
 from ledger.models.provider_calls import ProviderCall
-from ledger.models.transactions import INCOMING_KINDS, OUTGOING_KINDS, Kind, Transaction, TransactionEvent
+from ledger.models.transactions import (
+    INCOMING_KINDS,
+    OUTGOING_KINDS,
+    Kind,
+    Transaction,
+    TransactionEvent,
+    TransactionToResolve,
+)
 
 __all__ = [
     "INCOMING_KINDS",
@@ -22,4 +29,5 @@ __all__ = [
     "ProviderCall",
     "Transaction",
     "TransactionEvent",
+    "TransactionToResolve",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from ledger.models.transactions import Transaction
@@ -40,14 +41,16 @@ class Account(models.Model):
     provider = models.CharField(max_length=40, blank=True, default="", help_text="for provider float accounts")
     mode = models.CharField(max_length=4, choices=Mode.choices)
     currency = models.CharField(max_length=3)
-    balance_minor = models.BigIntegerField(default=0)
-    held_minor = models.BigIntegerField(default=0)
-    overdraft_limit_minor = models.BigIntegerField(default=0)
+    balance_minor = models.BigIntegerField(_("balance"), default=0)
+    held_minor = models.BigIntegerField(_("held"), default=0)
+    overdraft_limit_minor = models.BigIntegerField(_("overdraft limit"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "partner", "provider", "mode", "currency"],
@@ -92,6 +95,8 @@ class Posting(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
 
     def __str__(self) -> str:
         return f"posting {self.pk}: {self.description}"
@@ -105,14 +110,15 @@ class LedgerEntry(models.Model):
     transaction = models.ForeignKey(
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField(_("amount"))
     currency = models.CharField(max_length=3)
-    balance_after_minor = models.BigIntegerField()
+    balance_after_minor = models.BigIntegerField(_("balance after"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.CheckConstraint(condition=~Q(amount_minor=0), name="ledger_entry_amount_not_zero"),
         ]
@@ -135,7 +141,7 @@ class Hold(models.Model):
 
     transaction = models.OneToOneField(Transaction, on_delete=models.PROTECT, related_name="hold")
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
-    amount_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField(_("amount"))
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=HoldStatus.choices, default=HoldStatus.PLACED)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -143,6 +149,8 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="ledger_hold_amount_positive"),
             models.CheckConstraint(condition=Q(status__in=HoldStatus.values), name="ledger_hold_status_known"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from partners.models import Mode, Partner
 
@@ -32,6 +33,8 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [
             models.UniqueConstraint(fields=["partner", "mode", "key"], name="ledger_idempotency_unique_key"),
             models.CheckConstraint(condition=Q(state__in=IdempotencyState.values), name="ledger_idem_state_known"),

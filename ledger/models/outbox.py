@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from partners.models import Mode, Partner
@@ -30,6 +31,8 @@ class OutboxEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
         indexes = [
             # the relay reads the unpublished tail in order; published rows stay out of this index
             models.Index(fields=["id"], condition=Q(published_at__isnull=True), name="ledger_outbox_unpublished"),

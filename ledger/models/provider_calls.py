@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.provider_calls import CallOutcome
 from ledger.models.transactions import Transaction
@@ -32,6 +33,8 @@ class ProviderCall(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("provider call")
+        verbose_name_plural = _("provider calls")
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=["", *CallOutcome]), name="ledger_providercall_outcome_known"

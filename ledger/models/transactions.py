@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from ledger.states import Cause, Status
@@ -56,8 +57,8 @@ class Transaction(models.Model):
     mode = models.CharField(max_length=4, choices=Mode.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     provider = models.CharField(max_length=40, help_text="connector name, e.g. wave, orange_money, niirpay")
-    amount_minor = models.BigIntegerField()
-    fee_minor = models.BigIntegerField(default=0)
+    amount_minor = models.BigIntegerField(_("amount"))
+    fee_minor = models.BigIntegerField(_("fee"), default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     client_reference = models.CharField(max_length=100, blank=True, default="")
@@ -75,6 +76,8 @@ class Transaction(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="ledger_txn_amount_positive"),
             models.CheckConstraint(condition=Q(fee_minor__gte=0), name="ledger_txn_fee_not_negative"),
@@ -98,6 +101,8 @@ class Transaction(models.Model):
             models.Index(fields=["kind", "-created_at"], name="ledger_txn_kind_created"),
             models.Index(fields=["provider", "-created_at"], name="ledger_txn_provider_created"),
             models.Index(fields=["provider_reference"], name="ledger_txn_provider_ref"),
+            # staff search a client reference without knowing the partner (the admin's exact search)
+            models.Index(fields=["client_reference"], name="ledger_txn_client_ref"),
         ]
 
     def __str__(self) -> str:
@@ -123,9 +128,20 @@ class TransactionEvent(models.Model):
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("transaction event")
+        verbose_name_plural = _("transaction events")
         constraints = [
             models.CheckConstraint(condition=Q(cause__in=Cause.values), name="ledger_txnevent_cause_known"),
         ]
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status} ({self.cause})"
+
+
+class TransactionToResolve(Transaction):
+    """A transaction staff must look at (``unknown``, or flagged for review): the admin's queue."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("transaction to resolve")
+        verbose_name_plural = _("transactions to resolve")

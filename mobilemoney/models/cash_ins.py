@@ -43,5 +43,5 @@ class CashIn(models.Model):
             models.Index(fields=["batch", "line"], name="mm_cashin_batch_line"),
         ]
 
-    def __str__(self) -> str:
-        return f"cash-in {self.provider} {self.msisdn}"
+    def __str__(self) -> str:  # no phone number: it names the row on every page (docs/conventions.md §38)
+        return f"cash-in {self.provider} #{self.pk}"
