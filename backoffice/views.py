@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -27,13 +28,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from backoffice.audit import audit_record
 
 DEVICE_NAME = "console"
+WRONG_CODE = _("This code is not right, or no longer: try the one your app shows now.")
 
 
 class TokenForm(forms.Form):
     token = forms.RegexField(
         regex=r"^\d{6}$",
-        label="Code from your authenticator app",
-        error_messages={"invalid": "Enter the six digits your authenticator app shows."},
+        label=_("Code from your authenticator app"),
+        error_messages={"invalid": _("Enter the six digits your authenticator app shows.")},
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
     )
 
@@ -56,10 +58,10 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             audit_record(actor=user, action="otp.enrolled", target=f"user:{user.get_username()}", request=request)
             return HttpResponseRedirect(next_url(request))
         audit_record(actor=user, action="otp.failed", target=f"user:{user.get_username()}", request=request)
-        form.add_error("token", "This code is not right, or no longer: try the one your app shows now.")
+        form.add_error("token", WRONG_CODE)
     context = {
         **admin.site.each_context(request),
-        "title": "Set up your second factor",
+        "title": _("Set up your second factor"),
         "form": form,
         "qr_svg": qr_svg(device[0].config_url),
         "key": b32encode(device[0].bin_key).decode(),
@@ -81,8 +83,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             audit_record(actor=user, action="otp.verified", target=f"user:{user.get_username()}", request=request)
             return HttpResponseRedirect(next_url(request))
         audit_record(actor=user, action="otp.failed", target=f"user:{user.get_username()}", request=request)
-        form.add_error("token", "This code is not right, or no longer: try the one your app shows now.")
-    context = {**admin.site.each_context(request), "title": "Second factor", "form": form}
+        form.add_error("token", WRONG_CODE)
+    context = {**admin.site.each_context(request), "title": _("Second factor"), "form": form}
     return render(request, "backoffice/otp_verify.html", context)
 
 

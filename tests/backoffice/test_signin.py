@@ -37,7 +37,7 @@ def test_five_wrong_passwords_lock_the_user_name_out(make_staff: Callable[..., S
     assert sign_in(client, "awa", "wrong-password-1").status_code == 429  # the fifth locks
     refused = sign_in(client, "awa", staff.password)
     assert refused.status_code == 429
-    assert "Too many failed sign-ins" in refused.content.decode()
+    assert 'id="lockout-message"' in refused.content.decode()
     assert not is_signed_in(client)
     # from another address too: the lockout is by user name
     assert sign_in(Client(), "awa", staff.password, REMOTE_ADDR="198.51.100.7").status_code == 429
@@ -95,7 +95,7 @@ def test_a_supervisor_enrols_a_device_then_reaches_the_console(signed_in: Callab
     device = TOTPDevice.objects.get(user__username="supervisor-user", confirmed=False)
 
     wrong = client.post(response["Location"], {"token": f"{(int(totp_code(device)) + 1) % 1_000_000:06d}"})
-    assert wrong.status_code == 200 and "not right" in wrong.content.decode()
+    assert wrong.status_code == 200 and wrong.context["form"].errors["token"]
     assert client.get("/admin/").status_code == 302
     # django-otp throttles a device after a wrong code: even the right one waits (1 s, doubling)
     assert client.post(response["Location"], {"token": totp_code(device)}).status_code == 200
