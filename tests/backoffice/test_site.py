@@ -121,3 +121,13 @@ def test_the_dashboard_page_runs_no_inline_script(staff_client: Client) -> None:
         assert "src=" not in attributes or not body.strip()
     assert 'id="dashboard-data"' in html
     assert "/static/backoffice/vendor/chart.umd.min.js" in html and "/static/backoffice/dashboard.js" in html
+
+
+def test_every_link_of_the_first_page_leads_to_a_page_that_answers(staff_client: Client) -> None:
+    html = staff_client.get(reverse("admin:index")).content.decode()
+    links = sorted({link for link in re.findall(r'href="([^"#]+)"', html) if not link.startswith("/static/")})
+    assert len(links) > 10
+    for link in links:
+        assert link.startswith(("/", "?")), link  # nothing on another host
+        target = reverse("admin:index") + link if link.startswith("?") else link
+        assert staff_client.get(target).status_code == 200, link
