@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import Env, database_from_url
@@ -76,6 +77,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "approvals.apps.ApprovalsConfig",
+    "reconciliation.apps.ReconciliationConfig",
+    "reporting.apps.ReportingConfig",
 ]
 
 MIDDLEWARE = [
@@ -466,6 +469,8 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "mobilemoney.*": {"queue": "payments"},
     "banking.*": {"queue": "payments"},
+    "reconciliation.*": {"queue": "maintenance"},
+    "reporting.*": {"queue": "bulk"},  # journal files of large ranges (docs/reports.md §1.2)
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -521,11 +526,26 @@ CELERY_BEAT_SCHEDULE = {
         # asks each provider for our float; off the /metrics path so a slow provider never stalls a scrape
         "schedule": 60.0,
     },
+    "reporting-float-snapshots": {
+        "task": "reporting.float_snapshots",
+        "schedule": 3600.0,  # hourly: the providers' reported floats, for the float position (docs/reports.md §1.4)
+    },
+    "reconciliation-reconcile-yesterday": {
+        "task": "reconciliation.reconcile_yesterday",
+        # daily, early morning in Dakar: every provider's record of the day before (docs/reports.md §3.3)
+        "schedule": crontab(hour=4, minute=30),
+    },
     "core-purge-raw-payloads": {
         "task": "core.purge_raw_payloads",
         "schedule": 3600.0,  # hourly; raw bodies are kept RAW_PAYLOAD_RETENTION_DAYS
     },
 }
+
+# --- Reports (docs/reports.md) ----------------------------------------------------------------
+# Report files (journals, statements) are written here by the workers and kept for download.
+REPORTS_DIR = Path(
+    env.string("REPORTS_DIR", str(BASE_DIR / "var" / "reports"), description="directory of generated report files")
+)
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,6 +15,7 @@ api_v1 = [
     path("notifications/", include("notifications.urls")),
     path("events/", include("events.urls")),
     path("test-helpers/", include("mobilemoney.test_helper_urls")),
+    path("", include("reporting.urls")),  # statements (docs/reports.md §2)
 ]
 
 callbacks = [

@@ -19,6 +19,7 @@ _last = (0, 0)
 
 PREFIXES = frozenset(
     {"txn", "evt", "bat", "cos", "qte", "trb", "trf", "ntf", "ptn", "cbk", "whd", "itm", "acc", "pcn", "pay", "cin"}
+    | {"rpt"}  # report files (reporting/)
 )
 
 

@@ -8,7 +8,7 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,44 @@ _SUFFIXES = {
 def outcome_for(reference: str) -> Outcome:
     digits = "".join(ch for ch in reference if ch.isalnum())
     return _SUFFIXES.get(digits[-4:], Outcome.SUCCESS)
+
+
+class RecordQuirk(StrEnum):
+    """How the provider's record of the day disagrees with what it did (docs/sandbox.md).
+
+    The movement itself is processed normally (``outcome_for`` says success); only the record
+    of the day that reconciliation reads is wrong, as a real provider's sometimes is.
+    """
+
+    OTHER_AMOUNT = "other_amount"  # 9906: the record shows another amount
+    MISSING = "missing"  # 9907: the record leaves the movement out
+
+
+_QUIRKS = {"9906": RecordQuirk.OTHER_AMOUNT, "9907": RecordQuirk.MISSING}
+QUIRK_AMOUNT_DELTA_MINOR = 100  # what a 9906 movement's recorded amount is off by
+
+
+def record_quirk(reference: str) -> RecordQuirk | None:
+    digits = "".join(ch for ch in reference if ch.isalnum())
+    return _QUIRKS.get(digits[-4:])
+
+
+def recorded_amount(reference: str, amount_minor: int) -> int | None:
+    """The amount the record of the day shows for a movement chosen by ``reference`` (None: left out)."""
+    quirk = record_quirk(reference)
+    if quirk is RecordQuirk.MISSING:
+        return None
+    return amount_minor + QUIRK_AMOUNT_DELTA_MINOR if quirk is RecordQuirk.OTHER_AMOUNT else amount_minor
+
+
+def business_day_bounds(day: str) -> tuple[datetime, datetime] | None:
+    """``YYYY-MM-DD`` as the [start, end) of that day in the bank's time zone; None if malformed."""
+    try:
+        parsed = date.fromisoformat(day)
+    except ValueError:
+        return None
+    start = timezone.make_aware(datetime.combine(parsed, datetime.min.time()))
+    return start, start + timedelta(days=1)
 
 
 def simulate_latency() -> None:

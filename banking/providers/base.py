@@ -20,14 +20,16 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar
 
 from banking.iban import parse_account
 from banking.iso20022.pain001_checks import BIC_RE
 from banking.iso20022.reasons import ReasonCode
-from core.errors import AuthenticationFailed, ErrorCode
+from core.errors import AuthenticationFailed, ErrorCode, ProviderRejected
 from core.money import Money
+from core.provider_records import DayRecord
 
 # Our references travel in URLs and in ISO Max35Text fields.
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,34}$")
@@ -187,6 +189,11 @@ class InterbankConnector(ABC):
         """Check the bank's signature over ``raw``; ``StatusMessageRejected`` if it is missing,
         wrong or outside the tolerance window. Must never accept an unsigned message."""
 
+    def day_record(self, business_date: date) -> DayRecord:
+        """The bank's statement of ``business_date`` (camt.053), whole; moves no money.
+        ``ProviderUnavailable`` or ``RecordUnreadable`` when it cannot be had whole."""
+        raise ProviderRejected("this bank offers no statement", code=ErrorCode.PROVIDER_REJECTED)
+
 
 # --- core banking: credits to our customers ----------------------------------------------------
 
@@ -253,6 +260,11 @@ class CoreBankingConnector(ABC):
     def credit_status(self, reference: str) -> CreditResult:
         """The core's record of the credit under ``reference`` (``NOT_FOUND`` when none).
         Moves no money."""
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """The bank's statement of ``business_date`` (camt.053), whole; moves no money.
+        ``ProviderUnavailable`` or ``RecordUnreadable`` when it cannot be had whole."""
+        raise ProviderRejected("this bank offers no statement", code=ErrorCode.PROVIDER_REJECTED)
 
 
 def error_code_for_reason(reason_code: str | None) -> ErrorCode:

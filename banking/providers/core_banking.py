@@ -10,14 +10,17 @@ reference) with ``{"reference", "status": "posted"|"rejected"|"pending", "reason
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
 from banking.iban import normalise
 from banking.iso20022.reasons import ReasonCode
 from banking.providers.base import CoreBankingConnector, CreditOrder, CreditResult, CreditState
+from banking.providers.camt053 import parse_camt053
 from core.errors import ProviderOutcomeUnknown, ProviderRejected
 from core.http import ProviderHttpClient, ProviderResponse, raise_for_provider_status
+from core.provider_records import DayRecord
 from partners.registry import ConnectorSettings, register
 
 PROVIDER = "core_banking"
@@ -66,6 +69,12 @@ class CoreBankingHttpConnector(CoreBankingConnector):
             return CreditResult(reference=reference, status=CreditState.NOT_FOUND)
         raise_for_provider_status(response, provider=PROVIDER, operation="credit_status", moves_money=False)
         return _result(response, reference, moves_money=False)
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """The bank's camt.053 statement of the day (docs/providers/banking.md §8); moves no money."""
+        path = f"v1/statements/{business_date.isoformat()}"
+        response = self._client.request("GET", path, operation="statement")
+        return parse_camt053(response.content, provider=PROVIDER, business_date=business_date)
 
     def close(self) -> None:
         self._client.close()

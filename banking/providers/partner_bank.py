@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from urllib.parse import quote
 
 from banking.iso20022.errors import Iso20022Error
@@ -32,8 +32,10 @@ from banking.providers.base import (
     TransferState,
     TransferStatus,
 )
+from banking.providers.camt053 import parse_camt053
 from core.errors import ProviderOutcomeUnknown, ProviderUnavailable
 from core.http import ProviderHttpClient, ProviderResponse, raise_for_provider_status
+from core.provider_records import DayRecord
 from core.signing import SignatureHeaderError, parse_signature_header
 from partners.registry import ConnectorSettings, register
 
@@ -154,6 +156,12 @@ class PartnerBankConnector(InterbankConnector):
             return TransferStatus(reference=reference, status=TransferState.NOT_FOUND)
         raise_for_provider_status(response, provider=PROVIDER, operation="transfer_status", moves_money=False)
         return self._status_in(response, reference, moves_money=False)
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """The bank's camt.053 statement of the day (docs/providers/banking.md §8); moves no money."""
+        path = f"v1/statements/{business_date.isoformat()}"
+        response = self._client.request("GET", path, operation="statement")
+        return parse_camt053(response.content, provider=PROVIDER, business_date=business_date)
 
     def parse_status_message(self, raw: bytes) -> list[TransferStatus]:
         return statuses_of(parse_pacs002(raw))

@@ -25,12 +25,13 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from core.errors import ErrorCode, ProviderRejected
 from core.money import Money
+from core.provider_records import DayRecord
 from mobilemoney.providers.msisdn import is_e164
 
 MAX_REFERENCE_LENGTH = 255  # Wave's Idempotency-Key and client_reference limit (docs/providers/wave.md §2)
@@ -341,6 +342,15 @@ class MobileMoneyProvider(ABC):
     @abstractmethod
     def balance(self) -> Money:
         """Our float at the provider (the wallet cash-ins are paid from). Read-only."""
+
+    # --- reconciliation --------------------------------------------------------------------
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """Every movement of our wallet on ``business_date`` as the provider records it, read in
+        full (every page). Read-only: must never move money. ``ProviderUnavailable`` (or
+        ``RecordUnreadable``) when the record cannot be had whole: never a partial record
+        passed off as complete."""
+        raise not_supported(self.provider_name, "a record of the day")
 
     # --- callbacks -------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -29,6 +30,7 @@ from django.utils import timezone
 from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected
 from core.http import ProviderHttpClient, ProviderResponse
 from core.money import Money
+from core.provider_records import DayRecord, RecordLine, RecordUnreadable
 from mobilemoney.providers import orange_money_mapping as wire
 from mobilemoney.providers.base import (
     CallbackEvent,
@@ -42,6 +44,7 @@ from mobilemoney.providers.base import (
     not_supported,
     require_test_mode,
 )
+from mobilemoney.providers.day_records import orange_money_line
 from mobilemoney.providers.msisdn import MsisdnError, e164_to_sn_local, sn_local_to_e164
 from mobilemoney.providers.orange_money_auth import (
     PublicKey,
@@ -59,6 +62,8 @@ IDEMPOTENCY_HEADER = "X-Sonatel-Idempotency-Key"
 DEFAULT_QR_VALIDITY_SECONDS = 900
 MAX_QR_VALIDITY_SECONDS = 86400  # docs/providers/orange_money.md §4
 WALLET = "PRINCIPAL"
+RECORD_PAGE_SIZE = 500  # the search's largest page (docs/providers/orange_money.md §10)
+RECORD_MAX_PAGES = 10_000  # 5,000,000 transactions a day: past that, something is wrong
 
 
 @register("orange_money")
@@ -261,6 +266,28 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         )
         answer = self._json(response, "transactions")
         return [item for item in answer if isinstance(item, Mapping)] if isinstance(answer, list) else []
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """The transaction search over the day, page after page until an empty one
+        (docs/providers/orange_money.md §10: a page may be short, so its length proves nothing)."""
+        start = datetime.combine(business_date, time.min, tzinfo=timezone.get_current_timezone())
+        window = {
+            "fromDateTime": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "toDateTime": (start + timedelta(days=1)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "size": str(RECORD_PAGE_SIZE),
+        }
+        lines: list[RecordLine] = []
+        for page in range(RECORD_MAX_PAGES):
+            params = {**window, "page": str(page)}
+            answer = self._json(
+                self._call("GET", "/api/eWallet/v1/transactions", operation="list", params=params), "list"
+            )
+            if not isinstance(answer, list):
+                raise RecordUnreadable("orange_money transactions: not an array")
+            if not answer:
+                return DayRecord(provider="orange_money", business_date=business_date, lines=tuple(lines))
+            lines.extend(line for line in map(orange_money_line, answer) if line is not None)
+        raise RecordUnreadable(f"orange_money transactions: more than {RECORD_MAX_PAGES} pages")
 
     # --- checkout: QR code v4 (docs/providers/orange_money.md §4) -------------------------------
 

@@ -10,11 +10,13 @@ are resolved by status queries (``cash_in_status``), never by waiting for a call
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from core.errors import ErrorCode, ProviderOutcomeUnknown, ProviderRejected, ProviderUnavailable
 from core.http import ProviderHttpClient, ProviderResponse
 from core.money import Money
+from core.provider_records import DayRecord, RecordLine, RecordUnreadable
 from mobilemoney.providers import wave_mapping as wire
 from mobilemoney.providers.base import (
     BatchStatus,
@@ -30,6 +32,7 @@ from mobilemoney.providers.base import (
     best_result,
     require_test_mode,
 )
+from mobilemoney.providers.day_records import wave_line
 from mobilemoney.providers.signatures import verify_wave_signature
 from mobilemoney.providers.wire import decode_json, decode_json_answer, header, money_from_provider
 from partners.registry import ConnectorSettings, register
@@ -39,6 +42,7 @@ SIGNATURE_HEADER = "Wave-Signature"
 # endpoint list, the other in the section body; we try the detailed form first and fall back
 # on 404/405.
 BATCH_STATUS_PATHS = ("/v1/payout-batch/{id}", "/v1/payouts-batch/{id}")
+RECORD_PAGE_SIZE = 1000  # Wave's page threshold of the transaction list (docs/providers/wave.md §9)
 
 
 @register("wave")
@@ -244,6 +248,23 @@ class WaveConnector(MobileMoneyProvider):
         return self.checkout_get(provider_session_id)
 
     # --- balance (docs/providers/wave.md §5) ---------------------------------------------
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """``GET /v1/transactions?date=`` every page (docs/providers/wave.md §9)."""
+        lines: list[RecordLine] = []
+        params = {"date": business_date.isoformat(), "first": str(RECORD_PAGE_SIZE)}
+        while True:
+            page = self._json(self._call("GET", "/v1/transactions", operation="transactions", params=params), "list")
+            items = page.get("items") if isinstance(page, Mapping) else None
+            info = page.get("page_info") if isinstance(page, Mapping) else None
+            if not isinstance(items, list) or not isinstance(info, Mapping):
+                raise RecordUnreadable("wave transactions: no items or page_info")
+            lines.extend(wave_line(item) for item in items)
+            if info.get("has_next_page") is not True:
+                return DayRecord(provider="wave", business_date=business_date, lines=tuple(lines))
+            if not info.get("end_cursor"):
+                raise RecordUnreadable("wave transactions: a next page without a cursor")
+            params = {**params, "after": str(info["end_cursor"])}
 
     def balance(self) -> Money:
         answer = self._json(self._call("GET", "/v1/balance", operation="balance"), "balance")

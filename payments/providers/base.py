@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 
 from core.errors import ErrorCode, ProviderRejected
 from core.money import Money
+from core.provider_records import DayRecord
 
 
 class BillerKind(StrEnum):
@@ -238,3 +239,9 @@ class BillPaymentProvider(abc.ABC):
     @abc.abstractmethod
     def balance(self) -> Money:
         """Our prepaid float at the provider (payments draw their total from it)."""
+
+    def day_record(self, business_date: date) -> DayRecord:
+        """The payments the provider settled on ``business_date`` (its settlement file), whole.
+        Read-only: must never move money. ``ProviderUnavailable`` or ``RecordUnreadable`` when
+        it cannot be had whole."""
+        raise ProviderRejected("a record of the day is not offered by this provider", code=ErrorCode.PROVIDER_REJECTED)

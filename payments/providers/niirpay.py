@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote, urlsplit
@@ -19,9 +20,11 @@ from core.errors import ErrorCode, ProviderError, ProviderOutcomeUnknown, Provid
 from core.http import ProviderHttpClient, ProviderResponse, raise_for_provider_status
 from core.logging import mask_text
 from core.money import Money
+from core.provider_records import DayRecord
 from core.signing import signature_header
 from partners.registry import ConnectorSettings, register
 from payments.providers.base import Biller, BillPaymentProvider, Lookup, PaymentNotFound, PaymentResult, Quote
+from payments.providers.niirpay_settlement import parse_settlement_file
 from payments.providers.niirpay_wire import (
     MalformedAnswer,
     parse_balance,
@@ -133,6 +136,12 @@ class NiirpayConnector(BillPaymentProvider):
         with _reading("balance", moves_money=False):
             return parse_balance(self._call("GET", "v1/balance", operation="balance"))
 
+    def day_record(self, business_date: date) -> DayRecord:
+        """The settlement file of the day, ``GET v1/settlements/{date}`` (docs/providers/niirpay.md §12)."""
+        path = f"v1/settlements/{business_date.isoformat()}"
+        content = self._call("GET", path, operation="settlement_file", decode=False)
+        return parse_settlement_file(content, business_date=business_date)
+
     # --- HTTP -------------------------------------------------------------------------------
 
     def _call(
@@ -144,6 +153,7 @@ class NiirpayConnector(BillPaymentProvider):
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         moves_money: bool = False,
+        decode: bool = True,
     ) -> Any:
         raw = json.dumps(json_body, separators=(",", ":")).encode() if json_body is not None else b""
         url = urlsplit(self._client.url(path))
@@ -171,7 +181,8 @@ class NiirpayConnector(BillPaymentProvider):
             # A lost answer to a call that moves no money leaves nothing to resolve: ask again.
             raise ProviderUnavailable(exc.message, http_status=exc.http_status) from exc
         if response.ok:
-            return json.loads(response.content)  # ValueError: read by _reading as unreadable
+            # ValueError: read by _reading as unreadable; a file (decode=False) is the caller's to read
+            return json.loads(response.content) if decode else response.content
         raise _error_for(response, operation=operation, moves_money=moves_money)
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sandbox.niirpay import views
+from sandbox.niirpay import settlements, views
 
 urlpatterns = [
     path("v1/billers", views.billers, name="niirpay-billers"),
@@ -11,4 +11,5 @@ urlpatterns = [
     path("v1/payments", views.payment_create, name="niirpay-payments"),
     path("v1/payments/<str:reference>", views.payment_detail, name="niirpay-payment-detail"),
     path("v1/balance", views.balance, name="niirpay-balance"),
+    path("v1/settlements/<str:day>", settlements.settlement_file, name="niirpay-settlements"),
 ]

@@ -247,6 +247,7 @@ def _pay(account: SimAccount, row: SimObject, payer: str) -> tuple[str, tuple[fl
         transaction_id="T_" + wave_id("", 10).upper(),
         when_completed=iso(timezone.now()),
         last_payment_error=None,
+        _payer=payer,  # kept for the record of the day (sandbox/wave/records.py)
     )
     row.status = "complete"
     balance_credit(wallet_of(account), amount - fee_of(amount))

@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from sandbox.wave import checkout, views
+from sandbox.wave import checkout, records, views
 
 urlpatterns = [
     path("v1/payout", views.payout_create, name="sandbox-wave-payout"),
@@ -21,6 +21,7 @@ urlpatterns = [
         name="sandbox-wave-batches-get",
     ),
     path("v1/balance", views.balance, name="sandbox-wave-balance"),
+    path("v1/transactions", records.transactions, name="sandbox-wave-transactions"),
     path("v1/checkout/sessions", checkout.sessions, name="sandbox-wave-sessions"),
     path("v1/checkout/sessions/search", checkout.session_search, name="sandbox-wave-session-search"),
     path("v1/checkout/sessions/<str:session_id>", checkout.session_get, name="sandbox-wave-session"),
