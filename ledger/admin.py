@@ -243,6 +243,7 @@ class TransactionAdminBase(ConsoleAdmin):
                         "status": display.badge(entry.status) if entry.status else "",
                         "detail": entry.detail,
                         "url": admin_url(entry.target),
+                        "model": entry.target._meta.label_lower if entry.target is not None else "",
                     }
                     for entry in transaction_timeline(transaction)
                 ],

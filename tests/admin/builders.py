@@ -64,14 +64,6 @@ class ConsoleData:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _succeed(transaction: Transaction, reference: str) -> Transaction:
-    assert transaction_claim(transaction=transaction)
-    transaction.refresh_from_db()
-    outcome_apply(transaction=transaction, outcome=Outcome.succeeded(reference), cause="worker")
-    transaction.refresh_from_db()
-    return transaction
-
-
 def _transaction(partner: Partner, kind: str, provider: str, amount: int, reference: str, **extra: Any) -> Transaction:
     account = account_get_or_create_partner_account(partner=partner, mode=Mode.TEST, currency="XOF")
     outgoing = kind != Transaction.Kind.COLLECTION
@@ -98,8 +90,8 @@ def _mobile_money(partner: Partner, cash_in: Transaction) -> None:
     )  # fmt: skip
     ProviderCall.objects.create(
         rail="mobile_money", provider="wave", mode=Mode.TEST, operation="payout", reference=cash_in.public_id,
-        transaction=cash_in, started_at=cash_in.created_at + timedelta(milliseconds=5),
-        completed_at=cash_in.created_at + timedelta(milliseconds=300), http_status=200, latency_ms=295, outcome="ok",
+        transaction=cash_in, started_at=timezone.now(), completed_at=timezone.now() + timedelta(milliseconds=295),
+        http_status=200, latency_ms=295, outcome="ok",
     )  # fmt: skip
     data = {"mobile": CASH_IN_MSISDN, "client_reference": cash_in.public_id, "token": PROVIDER_TOKEN}
     raw = json.dumps({"id": "evt_wave_1", "type": "b2b.payment_received", "data": data}).encode()
@@ -171,8 +163,10 @@ def build_console_data(endpoint_url: str) -> ConsoleData:
     partner = partner_create(name="Acme Fintech", mode=Mode.TEST, scopes=ALL_SCOPES, webhook_url=endpoint_url).partner
     cash_in = _transaction(partner, Transaction.Kind.CASH_IN, "wave", 1_500, "order-1",
                            metadata={"msisdn": CASH_IN_MSISDN})  # fmt: skip
+    assert transaction_claim(transaction=cash_in)  # a worker takes it, calls Wave, Wave calls back
     _mobile_money(partner, cash_in)
-    cash_in = _succeed(cash_in, "WV-PAYOUT-1")
+    outcome_apply(transaction=cash_in, outcome=Outcome.succeeded("WV-PAYOUT-1"), cause="callback")
+    cash_in.refresh_from_db()
     lost = _transaction(partner, Transaction.Kind.CASH_IN, "wave", 3_000, "order-2")
     assert transaction_claim(transaction=lost)
     outcome_apply(transaction=lost, outcome=Outcome.unknown("read timeout"), cause="worker")
@@ -247,7 +241,33 @@ def _report_file(data: ConsoleData) -> None:
         model.objects.create(kind="journal", file_format="csv", parameters={"partner": data.partner.code})
 
 
+def _reconciliation(data: ConsoleData) -> None:
+    """A run of Wave's day with a match and a break (as the reconciliation service stores them)."""
+    from django.apps import apps
+
+    if not apps.is_installed("reconciliation"):
+        return
+    run_model, break_model, match_model = (
+        apps.get_model("reconciliation", name)
+        for name in ("ReconciliationRun", "ReconciliationBreak", "ReconciliationMatch")
+    )
+    now = timezone.now()
+    run = run_model.objects.create(
+        provider="wave", mode=Mode.TEST, business_date=now.date(), source="api", verdict="breaks", provider_lines=2,
+        ledger_transactions=2, matched=1, counts={"amount_differs": 1}, started_at=now, finished_at=now,
+    )  # fmt: skip
+    match_model.objects.create(
+        run=run, transaction=data.cash_in, provider_reference="WV-PAYOUT-1", amount_minor=1_500, currency="XOF"
+    )
+    break_model.objects.create(
+        break_id="brk_test_1", provider="wave", mode=Mode.TEST, business_date=now.date(), kind="amount_differs",
+        transaction=data.cash_in, reference=data.cash_in.public_id, currency="XOF", ledger_amount_minor=1_500,
+        provider_amount_minor=1_600, first_run=run, last_run=run, first_seen_at=now,
+    )  # fmt: skip
+
+
 EXTRA_BUILDERS: list[Callable[[ConsoleData], None]] = [
+    _reconciliation,
     _staff_rows,
     _approval_request,
     _provider_connection,
