@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from clients.python.addon_partner_client import AddonPartnerClient, ApiResponse
 from mobilemoney.models import CheckoutSession
@@ -68,6 +69,9 @@ def walk(tour: Tour) -> None:
     """Every operation of the partner API, once (list endpoints twice: a page and the next)."""
     tour.call("GET", "/me")
     tour.call("GET", "/balances")
+    day = timezone.localdate().isoformat()  # the statement takes its period in the query (docs/reports.md §2)
+    statement = tour.client.get(PREFIX + "/statements", params={"from": day, "to": day})
+    tour.seen.setdefault(("get", PREFIX + "/statements"), []).append(statement.status)
     _bills(tour)
     _mobile_money(tour)
     _banking(tour)

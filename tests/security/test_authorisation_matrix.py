@@ -39,6 +39,7 @@ from tests.core.test_settings import production_env, run_manage
 API_OBJECTS: dict[str, str | None] = {
     "/me": None,
     "/balances": None,
+    "/statements": None,
     "/transactions": None,
     "/transactions/{public_id}": "public_id",
     "/bills/billers": None,
