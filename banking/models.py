@@ -8,6 +8,7 @@ from functools import partial
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from core.raw_payloads import RawPayload
@@ -34,13 +35,15 @@ class TransferBatch(models.Model):
     original_created_at = models.DateTimeField(help_text="GrpHdr/CreDtTm")
     initiating_party = models.CharField(max_length=140, blank=True, default="")
     nb_of_txs = models.PositiveIntegerField()
-    ctrl_sum_minor = models.BigIntegerField()
+    ctrl_sum_minor = models.BigIntegerField(_("control sum"))
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.RECEIVED)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("transfer batch")
+        verbose_name_plural = _("transfer batches")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["partner", "mode", "msg_id"], name="banking_batch_msg_id_unique"),
@@ -69,6 +72,8 @@ class TransferBatchItem(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("transfer batch item")
+        verbose_name_plural = _("transfer batch items")
         ordering = ["batch", "position"]
         constraints = [
             models.UniqueConstraint(fields=["batch", "end_to_end_id"], name="banking_item_e2e_unique"),
@@ -100,6 +105,10 @@ class BankTransfer(models.Model):
     poll_attempts = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bank transfer")
+        verbose_name_plural = _("bank transfers")
 
     def __str__(self) -> str:  # no account number: it names the row on every page (docs/conventions.md §38)
         return f"transfer {self.end_to_end_id}"
@@ -137,6 +146,8 @@ class BankCallback(models.Model):
     )
 
     class Meta:
+        verbose_name = _("bank status message")
+        verbose_name_plural = _("bank status messages")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "event_id"], name="banking_callback_event_unique"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from ledger.models import Transaction
@@ -29,9 +30,9 @@ class Quote(models.Model):
     biller_kind = models.CharField(max_length=10)
     customer_reference = models.CharField(max_length=64)
     bill_id = models.CharField(max_length=80, blank=True, default="")
-    amount_minor = models.BigIntegerField()
-    fee_minor = models.BigIntegerField()
-    total_minor = models.BigIntegerField()
+    amount_minor = models.BigIntegerField(_("amount"))
+    fee_minor = models.BigIntegerField(_("fee"))
+    total_minor = models.BigIntegerField(_("total"))
     currency = models.CharField(max_length=3)
     provider_quote_id = models.CharField(max_length=80)
     expires_at = models.DateTimeField()
@@ -39,6 +40,8 @@ class Quote(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount_minor__gt=0), name="payments_quote_amount_positive"),
@@ -76,6 +79,8 @@ class BillPayment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("bill payment")
+        verbose_name_plural = _("bill payments")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "mode", "-created_at"], name="payments_billpay_partner"),

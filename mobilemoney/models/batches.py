@@ -7,6 +7,7 @@ one hold each: progress, results and retries read the transactions.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from partners.models import Partner
@@ -34,12 +35,14 @@ class CashInBatch(models.Model):
     provider = models.CharField(max_length=20)
     status = models.CharField(max_length=12, default="processing")  # processing | completed
     item_count = models.PositiveIntegerField()
-    total_minor = models.BigIntegerField()
+    total_minor = models.BigIntegerField(_("total"))
     currency = models.CharField(max_length=3)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("cash-in batch")
+        verbose_name_plural = _("cash-in batches")
         ordering = ["-id"]
         indexes = [models.Index(fields=["status"], name="mm_batch_status")]
 
@@ -59,6 +62,8 @@ class BatchChunk(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("batch chunk")
+        verbose_name_plural = _("batch chunks")
         constraints = [models.UniqueConstraint(fields=["batch", "number"], name="mm_chunk_unique")]
         indexes = [models.Index(fields=["status", "lease_until"], name="mm_chunk_due")]
 

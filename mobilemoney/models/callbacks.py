@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.raw_payloads import RawPayload
 
@@ -47,6 +48,8 @@ class InboundCallback(models.Model):
     )
 
     class Meta:
+        verbose_name = _("inbound callback")
+        verbose_name_plural = _("inbound callbacks")
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "event_id"],
@@ -54,7 +57,11 @@ class InboundCallback(models.Model):
                 name="mm_callback_provider_event_unique",
             ),
         ]
-        indexes = [models.Index(fields=["status", "received_at"], name="mm_callback_status")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="mm_callback_status"),
+            # a transaction's page lists the callbacks about it (the ops console's timeline)
+            models.Index(fields=["transaction_public_id"], name="mm_callback_transaction"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id or '(unverified)'} {self.status}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ledger.models import Transaction
 
@@ -38,9 +39,13 @@ class CashIn(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = _("cash-in")
+        verbose_name_plural = _("cash-ins")
         indexes = [
             models.Index(fields=["next_poll_at"], name="mm_cashin_next_poll"),
             models.Index(fields=["batch", "line"], name="mm_cashin_batch_line"),
+            # staff find a payout by its exact phone number (the ops console's search)
+            models.Index(fields=["msisdn"], name="mm_cashin_msisdn"),
         ]
 
     def __str__(self) -> str:  # no phone number: it names the row on every page (docs/conventions.md §38)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from ledger.models import Transaction
@@ -46,6 +47,8 @@ class CheckoutSession(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("checkout session")
+        verbose_name_plural = _("checkout sessions")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["partner", "mode", "-created_at"], name="mm_cos_partner_created"),

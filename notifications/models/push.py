@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from ledger.models import OutboxEvent
@@ -41,6 +42,8 @@ class PushNotification(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("push notification")
+        verbose_name_plural = _("push notifications")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -74,6 +77,8 @@ class PushTarget(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("push target")
+        verbose_name_plural = _("push targets")
         ordering = ["notification", "position"]
         constraints = [models.UniqueConstraint(fields=["notification", "position"], name="pushtarget_position")]
 

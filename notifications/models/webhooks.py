@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.ids import new_id
 from core.raw_payloads import RawPayload
@@ -43,6 +44,8 @@ class WebhookDelivery(models.Model):
     raw_payload = RawPayload(age_field="created_at", erased={"body": b""}, busy=models.Q(status=Status.PENDING))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["event", "partner"], name="webhookdelivery_one_per_event")]
         indexes = [
@@ -78,6 +81,8 @@ class WebhookAttempt(models.Model):
     raw_payload = RawPayload(age_field="started_at", erased={"response_excerpt": ""})
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["delivery", "number"]
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhookattempt_number")]
 
