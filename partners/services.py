@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from core.crypto import DecryptionError, is_encrypted_with_primary, reencrypt
-from core.errors import Conflict, ErrorCode, FieldError, ValidationFailed
+from core.errors import Conflict, ErrorCode, FieldError, ProviderError, ValidationFailed
 from core.money import Money, exponent
 from partners.models import (
     ALL_SCOPES,
@@ -33,7 +34,7 @@ from partners.models import (
     Rail,
     SigningSecret,
 )
-from partners.registry import is_registered
+from partners.registry import UnknownConnector, connector_session, is_registered
 from partners.selectors import hash_api_key, partner_has_live_access, signing_secret_list_active
 from partners.webhooks import validate_webhook_url
 
@@ -85,7 +86,7 @@ def _clean_scopes(scopes: Iterable[str]) -> list[str]:
     return cleaned
 
 
-def _clean_ip_allowlist(entries: Iterable[str]) -> list[str]:
+def clean_ip_allowlist(entries: Iterable[str]) -> list[str]:
     try:
         return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in entries]
     except ValueError as exc:
@@ -124,26 +125,19 @@ def partner_create(
 ) -> PartnerCreated:
     """Create a partner with one API key and one signing secret in ``mode``."""
     _check_mode(mode)
-    if not name.strip():
-        raise _invalid("name", "must not be empty")
     if webhook_url:
         validate_webhook_url(webhook_url, mode)
-    partner = Partner(
-        name=name.strip(),
-        code=code or partner_code_from_name(name),
-        scopes=_clean_scopes(scopes),
-        ip_allowlist=_clean_ip_allowlist(ip_allowlist),
-        webhook_url=webhook_url,
-    )
-    if rate_limit_per_minute is not None:
-        partner.rate_limit_per_minute = rate_limit_per_minute
-    try:
-        with transaction.atomic():
-            partner.save()
-            issued_key = api_credential_issue(partner=partner, mode=mode, label="initial")
-            issued_secret = signing_secret_rotate(partner=partner, mode=mode)
-    except IntegrityError as exc:
-        raise Conflict(f"A partner with code {partner.code!r} already exists.", code=ErrorCode.DUPLICATE) from exc
+    with transaction.atomic():
+        partner = partner_register(
+            name=name,
+            scopes=scopes,
+            code=code,
+            webhook_url=webhook_url,
+            ip_allowlist=ip_allowlist,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+        issued_key = api_credential_issue(partner=partner, mode=mode, label="initial")
+        issued_secret = signing_secret_rotate(partner=partner, mode=mode)
     return PartnerCreated(
         partner=partner,
         mode=mode,
@@ -166,7 +160,7 @@ def partner_update(
     if scopes is not None:
         updates["scopes"] = _clean_scopes(scopes)
     if ip_allowlist is not None:
-        updates["ip_allowlist"] = _clean_ip_allowlist(ip_allowlist)
+        updates["ip_allowlist"] = clean_ip_allowlist(ip_allowlist)
     if rate_limit_per_minute is not None:
         updates["rate_limit_per_minute"] = rate_limit_per_minute
     if webhook_url is not None and webhook_url != partner.webhook_url:
@@ -397,3 +391,107 @@ def partner_limits_describe(*, partner: Partner, mode: str) -> dict[str, dict[st
 
 def _decimal_or_none(minor: int | None, currency: str) -> str | None:
     return None if minor is None else Money(minor, currency).to_decimal_string()
+
+
+CONTACT_FIELDS = ("contact_name", "contact_email", "contact_phone")
+
+
+def partner_register(
+    *,
+    name: str,
+    scopes: Iterable[str] = (),
+    code: str | None = None,
+    webhook_url: str = "",
+    ip_allowlist: Iterable[str] = (),
+    rate_limit_per_minute: int | None = None,
+    contact: Mapping[str, str] | None = None,
+) -> Partner:
+    """Create a partner without credentials (the console issues them per mode afterwards)."""
+    if not name.strip():
+        raise _invalid("name", "must not be empty")
+    if webhook_url:
+        validate_webhook_url(webhook_url, Mode.TEST)  # no live key yet; issuing one checks it again
+    partner = Partner(
+        name=name.strip(),
+        code=code or partner_code_from_name(name),
+        scopes=_clean_scopes(scopes),
+        ip_allowlist=clean_ip_allowlist(ip_allowlist),
+        webhook_url=webhook_url,
+        **{key: str(value).strip() for key, value in (contact or {}).items() if key in CONTACT_FIELDS},
+    )
+    if rate_limit_per_minute is not None:
+        partner.rate_limit_per_minute = rate_limit_per_minute
+    try:
+        with transaction.atomic():
+            partner.save()
+    except IntegrityError as exc:
+        raise Conflict(f"A partner with code {partner.code!r} already exists.", code=ErrorCode.DUPLICATE) from exc
+    return partner
+
+
+def partner_contact_update(*, partner: Partner, name: str, contact: Mapping[str, str]) -> Partner:
+    """Change the partner's display name and contact details (no effect on the API)."""
+    if not name.strip():
+        raise _invalid("name", "must not be empty")
+    partner.name = name.strip()
+    for key in CONTACT_FIELDS:
+        setattr(partner, key, str(contact.get(key) or "").strip())
+    partner.save(update_fields=["name", *CONTACT_FIELDS, "updated_at"])
+    return partner
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    """A new API key in ``mode`` and, when the mode had no active secret yet, a signing secret."""
+
+    mode: str
+    key: IssuedApiKey
+    secret: IssuedSigningSecret | None
+
+
+def partner_credentials_issue(*, partner: Partner, mode: str, label: str = "") -> IssuedCredentials:
+    """Issue an API key in ``mode`` and, if the partner has no active signing secret in that mode,
+    its first secret: both in clear in the return value only (shown once)."""
+    with transaction.atomic():
+        key = api_credential_issue(partner=partner, mode=mode, label=label)
+        has_secret = signing_secret_list_active(partner=partner, mode=mode).exists()
+        secret = None if has_secret else signing_secret_rotate(partner=partner, mode=mode)
+    return IssuedCredentials(mode=mode, key=key, secret=secret)
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """What "test connection" saw: whether the provider answered, its answer, how long it took."""
+
+    ok: bool
+    answer: str
+    latency_ms: int
+
+
+PROBE_REFERENCE = "connection-test"  # a reference no operation carries: a status query moves nothing
+
+
+def _probe(connector: Any) -> str:
+    """Ask the provider something harmless: its balance, else the status of a made-up reference."""
+    if callable(getattr(connector, "balance", None)):
+        balance = connector.balance()
+        return f"balance {balance.to_decimal_string()} {balance.currency}"
+    for name in ("transfer_status", "credit_status"):
+        status = getattr(connector, name, None)
+        if callable(status):
+            return f"{name} answered: {status(PROBE_REFERENCE)}"
+    return "the connector has no balance or status call to try"
+
+
+def provider_connection_test(*, connection: ProviderConnection) -> ConnectionTest:
+    """Call the provider's balance (or status) endpoint through ``connector_session``, so the
+    call is recorded as a provider call like any other. ``ConnectorUnavailable`` when disabled."""
+    started = time.monotonic()
+    try:
+        with connector_session(connection) as connector:
+            answer, ok = _probe(connector), True
+    except ProviderError as exc:
+        answer, ok = f"{type(exc).__name__}: {exc.message}", False
+    except UnknownConnector as exc:
+        answer, ok = str(exc), False
+    return ConnectionTest(ok=ok, answer=answer, latency_ms=round((time.monotonic() - started) * 1000))

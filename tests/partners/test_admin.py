@@ -1,4 +1,4 @@
-"""The admin lists partners, keys, secrets and connections read-only, never showing a secret."""
+"""The admin lists partners, keys, secrets and connections, never showing a secret."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def test_lists_and_pages_show_no_secret(staff_client, onboarded, model: str) -> 
         assert "Admin Visible" in listing.content.decode()
 
 
-@pytest.mark.parametrize("model", ["partner", "apicredential", "signingsecret", "providerconnection"])
-def test_admin_is_read_only(staff_client, onboarded, model: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("model", ["apicredential", "signingsecret"])
+def test_keys_and_secrets_are_never_added_or_edited_as_rows(staff_client, onboarded, model: str) -> None:  # type: ignore[no-untyped-def]
+    """They are issued by the onboarding pages (tests/partners/test_onboarding.py), shown once."""
     assert staff_client.get(f"/admin/partners/{model}/add/").status_code == 403
