@@ -43,20 +43,27 @@ def adjustment_minor(brk: ReconciliationBreak) -> int:
     return -delta if incoming else delta
 
 
+def adjustment_check(brk: ReconciliationBreak | None, break_id: str) -> int:
+    """The adjustment an open, adjustable break calls for; ``BusinessRuleViolation`` otherwise."""
+    if brk is None:
+        raise BusinessRuleViolation(f"No break {break_id}.")
+    if brk.state == BreakState.RESOLVED:
+        raise BusinessRuleViolation(f"The break {break_id} is already resolved.")
+    if brk.kind not in ADJUSTABLE:
+        raise BusinessRuleViolation("A status difference is resolved on the transaction, not by a posting.")
+    amount = adjustment_minor(brk)
+    if amount == 0:
+        raise BusinessRuleViolation("This break has no amount to adjust.")
+    return amount
+
+
 def break_resolve_by_adjustment(*, break_id: str, actor: str) -> Posting:
     """Post the adjustment of an open break and resolve it; refused for a resolved break, a
     status difference (settled by resolving the transaction, not by a posting) or a zero one."""
     with db_transaction.atomic():
         brk = ReconciliationBreak.objects.select_for_update().filter(break_id=break_id).first()
-        if brk is None:
-            raise BusinessRuleViolation(f"No break {break_id}.")
-        if brk.state == BreakState.RESOLVED:
-            raise BusinessRuleViolation(f"The break {break_id} is already resolved.")
-        if brk.kind not in ADJUSTABLE:
-            raise BusinessRuleViolation("A status difference is resolved on the transaction, not by a posting.")
-        amount = adjustment_minor(brk)
-        if amount == 0:
-            raise BusinessRuleViolation("This break has no amount to adjust.")
+        amount = adjustment_check(brk, break_id)
+        assert brk is not None  # adjustment_check refused a missing break
         book = {"mode": brk.mode, "currency": brk.currency}
         float_account = account_get_or_create_system(kind=AccountKind.PROVIDER_FLOAT, provider=brk.provider, **book)
         suspense = account_get_or_create_system(kind=AccountKind.SUSPENSE, provider=brk.provider, **book)
