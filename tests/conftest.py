@@ -8,6 +8,9 @@ import pytest
 import redis
 from django.conf import settings
 
+# every log line of the suite is scanned for secrets and personal data (issue 17, item 5)
+pytest_plugins = ["tests.log_capture"]
+
 
 @pytest.fixture(autouse=True)
 def _clean_redis() -> Iterator[None]:

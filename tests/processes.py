@@ -19,6 +19,8 @@ from urllib.request import urlopen
 
 from django.conf import settings
 
+from tests.log_capture import register_subprocess_log, subprocess_log
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -85,7 +87,9 @@ def gunicorn(
     *, workers: int = 2, env: Mapping[str, str] | None = None, log: Path | None = None, app: str | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    log = log or subprocess_log("gunicorn")  # always kept: the log hygiene scan reads it
+    register_subprocess_log(log)
+    out = open(log, "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "--workers", str(workers), *([app] if app else [])],
         cwd=ROOT,
@@ -100,8 +104,7 @@ def gunicorn(
         yield base, process
     finally:
         stop(process)
-        if log:
-            out.close()  # type: ignore[union-attr]
+        out.close()
 
 
 def start_celery_worker(
@@ -111,6 +114,7 @@ def start_celery_worker(
     concurrency: int = 2,
     env: Mapping[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
+    register_subprocess_log(log)  # scanned by the log hygiene check
     out = open(log, "ab")  # noqa: SIM115 - the process owns it
     process = subprocess.Popen(
         [
