@@ -59,6 +59,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/addon_partner",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_LOG_KEY": "a" * 32 + "udit-log-key-for-the-check-only",
         "DEBUG": "true",  # ignored in production
         "SANDBOX_ENABLED": "true",  # forced off in production
     }
@@ -85,7 +86,7 @@ def test_production_forces_debug_and_sandbox_off() -> None:
     assert result.stdout.split()[-3:] == ["False", "False", "True"]
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "AUDIT_LOG_KEY"])
 def test_production_refuses_to_start_without_required_values(missing: str) -> None:
     env = production_env()
     del env[missing]

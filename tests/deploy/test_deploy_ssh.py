@@ -33,6 +33,7 @@ def host_env(port: int) -> str:
         "DATABASE_URL": database_url(),
         "REDIS_URL": settings.REDIS_URL,
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "AUDIT_LOG_KEY": secrets.token_urlsafe(48),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "1",
