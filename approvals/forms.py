@@ -19,6 +19,7 @@ ACTION_FIELDS: dict[str, tuple[str, ...]] = {
     Action.PARTNER_LIMITS: ("mode", "rail", "currency", "max_per_transaction", "max_per_day"),
     Action.ROTATE_SECRET: ("mode", "step"),
     Action.REVOKE_KEY: (),
+    Action.ADJUSTMENT: (),
 }
 
 

@@ -24,6 +24,8 @@ class Action(models.TextChoices):
     PARTNER_LIMITS = "partner_limits", "Change a partner's limits"
     ROTATE_SECRET = "rotate_secret", "Rotate a signing secret"
     REVOKE_KEY = "revoke_key", "Revoke an API key"
+    # registered by reconciliation/four_eyes.py (docs/reports.md §3.4), the app that executes it
+    ADJUSTMENT = "adjustment", "Resolve a reconciliation break by an adjustment posting"
 
 
 class RequestStatus(models.TextChoices):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -104,7 +105,8 @@ class ReconciliationBreakAdmin(ReadOnlyForReports):
             url = reverse("admin:approvals_approvalrequest_add")
         except NoReverseMatch:  # the four-eyes requests are not installed
             return "-"
-        return format_html('<a href="{}?action=adjustment&target={}">ask for an adjustment</a>', url, brk.break_id)
+        query = urlencode({"action": "adjustment", "target": brk.break_id})
+        return format_html('<a href="{}?{}">ask for an adjustment</a>', url, query)
 
 
 @admin.register(ReconciliationMatch)

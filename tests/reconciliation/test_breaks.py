@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from approvals.models import ApprovalRequest
@@ -128,3 +129,22 @@ def test_a_status_difference_is_not_adjusted(django_user_model: Any) -> None:
     with pytest.raises(BusinessRuleViolation, match="resolved on the transaction"):
         approval_request_create(maker=maker, action="adjustment", target=brk.break_id, requested={}, reason="no")
     assert LedgerEntry.objects.count() == entries and not ApprovalRequest.objects.exists()
+
+
+def test_the_breaks_page_leads_to_the_adjustment_request_form(staff_client: Any) -> None:
+    partner = partner_create(name="Alpha", mode="test", scopes=()).partner
+    txn = paid(partner, 2000)
+    run(record((txn, 1900)))
+    brk = ReconciliationBreak.objects.get()
+    page = staff_client.get(reverse("admin:reconciliation_reconciliationbreak_changelist"), {"state__exact": "new"})
+    link = f"{reverse('admin:approvals_approvalrequest_add')}?action=adjustment&amp;target={brk.break_id}"
+    assert page.status_code == 200 and link.encode() in page.content
+    asked = staff_client.post(
+        reverse("admin:approvals_approvalrequest_add"),
+        {"action": "adjustment", "target": brk.break_id, "reason": "the settlement file is right"},
+    )
+    assert asked.status_code == 302
+    request = ApprovalRequest.objects.get()
+    assert (request.action, request.target, request.status) == ("adjustment", brk.break_id, "pending")
+    assert request.current_value["adjustment"] == "-100"
+    assert ReconciliationBreak.objects.get().state == "new"  # nothing posted before a second person approves
