@@ -4,9 +4,11 @@ between the provider's float and suspense, once, and keeps the books balanced.""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +22,7 @@ from ledger.models import Account, AccountKind, LedgerEntry, Transaction
 from ledger.selectors import ledger_check
 from ledger.services import account_get_or_create_partner_account, outcome_apply, transaction_claim, transaction_create
 from partners.services import partner_create
-from reconciliation.models import BreakState, ReconciliationBreak
+from reconciliation.models import BreakState, ReconciliationBreak, ReconciliationRun
 from reconciliation.services import reconciliation_run
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +150,21 @@ def test_the_breaks_page_leads_to_the_adjustment_request_form(staff_client: Any)
     assert (request.action, request.target, request.status) == ("adjustment", brk.break_id, "pending")
     assert request.current_value["adjustment"] == "-100"
     assert ReconciliationBreak.objects.get().state == "new"  # nothing posted before a second person approves
+
+
+def test_a_settlement_file_received_otherwise_is_imported_by_the_command(tmp_path: Any) -> None:
+    partner = partner_create(name="Alpha", mode="test", scopes=()).partner
+    txn = paid(partner, 2000)
+    day = timezone.localdate().isoformat()
+    header = "Transaction Date,niirPay Transaction ID,Operator Transaction ID,reference,amount,fees,"
+    good = tmp_path / "settlement.csv"
+    line = f"{day},{txn.provider_reference},R1,{txn.public_id},2000,0,0,XOF"
+    good.write_text(f"{header}commissions_operator_amount,currency\n{line}\n")
+    out = io.StringIO()
+    call_command("reconcile", "--provider", "niirpay", "--date", day, "--mode", "test", "--file", str(good), stdout=out)
+    assert "reconciled" in out.getvalue()
+    broken = tmp_path / "broken.csv"
+    broken.write_text("reference,amount\n")
+    with pytest.raises(CommandError, match="lacks the columns"):
+        call_command("reconcile", "--provider", "niirpay", "--date", day, "--mode", "test", "--file", str(broken))
+    assert ReconciliationRun.objects.count() == 1  # the unreadable file ran nothing
