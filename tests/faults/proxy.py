@@ -11,8 +11,9 @@ connection takes the next planned ``Fault`` (``plan``), else the default one (``
   connection when the peer answers: the answer is lost;
 - ``RESET_MID_RESPONSE``: forward the request and the first bytes of the answer, then reset;
 - ``RESET_AFTER_MATCH``: forward untouched until a client chunk contains ``match`` (say the
-  ``COMMIT`` of a PostgreSQL session): forward that chunk too, then reset the client's
-  connection instead of passing the peer's answer on.
+  ``COMMIT`` of a PostgreSQL session), after one that contained ``after`` if given (the
+  ``INSERT`` of the row that matters): forward that chunk too, so the peer acts on it, then
+  reset the client's connection instead of passing the peer's answer on. Once only (``once``).
 
 ``down()`` makes the peer unreachable (new connections refused, open ones cut) until ``up()``.
 Counters say how many connections were seen and how many faults were injected, so a test can
@@ -49,7 +50,10 @@ class Plan:
     fault: Fault = Fault.PASS
     latency: float = 0.0
     match: bytes = b""
+    after: bytes = b""  # RESET_AFTER_MATCH: look for ``match`` only after a chunk with this
+    once: bool = True  # RESET_AFTER_MATCH: one connection is reset, then the plan passes
     response_bytes: int = 16  # RESET_MID_RESPONSE: how much of the answer gets through
+    fired: bool = False
 
 
 def _reset(sock: socket.socket) -> None:
@@ -191,6 +195,7 @@ class FaultProxy:
     def _pump(self, client: socket.socket, peer: socket.socket, plan: Plan) -> None:
         request_seen = False  # a client chunk went to the peer (DROP_AFTER_REQUEST, RESET_MID_RESPONSE)
         armed = False  # RESET_AFTER_MATCH: the matching chunk went to the peer
+        after_seen = not plan.after
         while True:
             try:
                 readable, _, _ = select.select([client, peer], [], [], 60)
@@ -212,8 +217,9 @@ class FaultProxy:
                 if source is client:
                     peer.sendall(data)
                     request_seen = True
-                    if plan.fault is Fault.RESET_AFTER_MATCH and plan.match and plan.match in data:
-                        armed = True
+                    if plan.fault is Fault.RESET_AFTER_MATCH and not (plan.once and plan.fired):
+                        after_seen = after_seen or plan.after in data
+                        armed = armed or (after_seen and bool(plan.match) and plan.match in data)
                     continue
                 # the peer answered
                 if plan.fault is Fault.DROP_AFTER_REQUEST and request_seen:
@@ -221,6 +227,12 @@ class FaultProxy:
                     _reset(client)
                     return
                 if plan.fault is Fault.RESET_AFTER_MATCH and armed:
+                    with self._lock:
+                        if plan.once and plan.fired:
+                            armed = False
+                            client.sendall(data)
+                            continue
+                        plan.fired = True
                     self._count_fault()
                     _reset(client)
                     return
