@@ -10,12 +10,13 @@ TEST_WORKERS ?= 2
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services tools venv migrate demo run reset-demo test lint format openapi audit bench dist clean
+.PHONY: help setup services tools venv migrate demo run reset-demo test fuzz lint format openapi audit bench dist clean
 
 help:
 	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
 	@echo "make reset-demo  drop this checkout's demo database, Redis database and credentials"
 	@echo "make test   set up, lint, and run the whole suite (reports/ gets junit.xml and coverage.xml)"
+	@echo "make fuzz   longer schema fuzzing of the partner API and the hostile-input matrix (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make openapi  regenerate docs/openapi.yaml, the partner API's schema (a test keeps it equal)"
 	@echo "make audit  known vulnerabilities in the pinned requirements (pip-audit; fails if it cannot audit)"
@@ -91,6 +92,12 @@ test: setup lint
 	# -n: the suite's workers (pytest-xdist); a test file stays on one worker (--dist loadfile)
 	DJANGO_ENV=test $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --create-db --junitxml=reports/junit.xml \
 		--cov --cov-report=xml:reports/coverage.xml --cov-report=term:skip-covered
+
+# The schema fuzzing of tests/fuzz/ with FUZZ_EXAMPLES examples per operation and generation mode
+# (make test runs 3) and the hostile-input matrix; derandomized, so a failure reproduces. Not part of make test.
+FUZZ_EXAMPLES ?= 60
+fuzz: venv services
+	DJANGO_ENV=test FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --create-db -q --durations=5 tests/fuzz
 
 # Benchmarks run against their own database (created afresh), never the demo's.
 BENCH_DB := postgres://postgres@127.0.0.1:5432/addon_partner_bench

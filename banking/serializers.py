@@ -11,6 +11,7 @@ from banking.iso20022.pain001_checks import BIC_RE
 from banking.models import BankTransfer, TransferBatch, TransferBatchItem
 from banking.selectors import BatchProgress
 from banking.services.transfers import TransferRequest
+from core.api.fields import StrictCharField, StrictRegexField
 from core.api.pagination import PageQuerySerializer
 from core.money import Money, MoneyError, format_minor
 from ledger.serializers import transaction_representation
@@ -28,12 +29,12 @@ WAEMU_CURRENCY = "XOF"
 class TransferCreateInput(serializers.Serializer):
     """The body of ``POST /banking/transfers``; ``to_request()`` once valid."""
 
-    beneficiary_name = serializers.CharField(max_length=140)
-    iban = serializers.CharField(max_length=42, help_text="the beneficiary's IBAN or RIB (WAEMU)")
-    bic = serializers.CharField(max_length=11)
-    amount = serializers.CharField(max_length=24, trim_whitespace=False, help_text='decimal string, e.g. "250000"')
-    currency = serializers.CharField(max_length=3)
-    remittance_information = serializers.RegexField(
+    beneficiary_name = StrictCharField(max_length=140)
+    iban = StrictCharField(max_length=42, help_text="the beneficiary's IBAN or RIB (WAEMU)")
+    bic = StrictCharField(max_length=11)
+    amount = StrictCharField(max_length=24, trim_whitespace=False, help_text='decimal string, e.g. "250000"')
+    currency = StrictCharField(max_length=3)
+    remittance_information = StrictRegexField(
         LATIN_TEXT_RE,
         max_length=140,
         required=False,
@@ -41,7 +42,7 @@ class TransferCreateInput(serializers.Serializer):
         default="",
         error_messages={"invalid": LATIN_TEXT_MESSAGE},
     )
-    end_to_end_id = serializers.RegexField(END_TO_END_RE, max_length=35)
+    end_to_end_id = StrictRegexField(END_TO_END_RE, max_length=35)
 
     def validate_beneficiary_name(self, value: str) -> str:
         if not value.isprintable():

@@ -144,6 +144,11 @@ TEST_WORKER = (
     else "gw0"
 )
 TEST_WORKER_INDEX = int(TEST_WORKER.removeprefix("gw") or "0")
+# Schema fuzzing (tests/fuzz/test_schema_fuzz.py): examples per operation and generation mode;
+# `make test` keeps the run short, `make fuzz` raises it.
+FUZZ_EXAMPLES = env.integer(
+    "FUZZ_EXAMPLES", "3", description="tests only: schemathesis examples per operation and mode (make fuzz: 60)"
+)
 REDIS_URL = env.url(
     "REDIS_URL",
     None
@@ -557,7 +562,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.GatewayJSONParser"],  # depth, NUL, lone surrogates: 400
     "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.GatewayAutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,

@@ -20,7 +20,7 @@ class EventTestPublishSerializer(ClosedSerializer):
     """
 
     topic = TextField(required=False)
-    text = TextField(required=False)
+    text = TextField(required=False, max_length=MAX_TEST_MESSAGE_BYTES)
     json = serializers.JSONField(required=False, allow_null=True, help_text="any JSON value, sent compact")
 
     def validate_topic(self, topic: str) -> str:

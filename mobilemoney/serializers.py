@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from core.api.errors import flatten_validation_errors
+from core.api.fields import StrictCharField, StrictRegexField, text_problem
 from core.api.pagination import PageQuerySerializer, page_serializer
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ValidationFailed
 from core.money import Money, MoneyError
@@ -36,15 +37,6 @@ from mobilemoney.validation import (
 )
 
 URL_RE = r"^https?://[^\s]{1,990}$"
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string, never a number turned into one (amounts are decimal strings: docs/architecture.md §5)."""
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return str(super().to_internal_value(data))
 
 
 class MsisdnField(StrictCharField):
@@ -75,7 +67,7 @@ def currency_field() -> serializers.ChoiceField:
 
 
 def client_reference_field() -> serializers.RegexField:
-    return serializers.RegexField(
+    return StrictRegexField(
         CLIENT_REFERENCE_RE, max_length=100, error_messages={"invalid": "1-100 characters of [A-Za-z0-9_.:-]"}
     )
 
@@ -164,7 +156,7 @@ def _plainly_valid(item: Any) -> CashInInput | None:
         and currency in CURRENCIES
         and isinstance(reference, str)
         and CLIENT_REFERENCE_RE.search(reference)
-        and all(isinstance(text, str) and text == text.strip() for text in texts)
+        and all(isinstance(text, str) and text == text.strip() and text_problem(text) is None for text in texts)
         and len(texts[0]) <= 100
         and len(texts[1]) <= 140
     ):
@@ -213,8 +205,8 @@ class CheckoutSessionCreateSerializer(serializers.Serializer):
     amount = StrictCharField(max_length=32, help_text='a decimal string, e.g. "2500"')
     currency = currency_field()
     client_reference = client_reference_field()
-    success_url = serializers.RegexField(URL_RE, error_messages={"invalid": "must be an http(s) URL"})
-    error_url = serializers.RegexField(URL_RE, error_messages={"invalid": "must be an http(s) URL"})
+    success_url = StrictRegexField(URL_RE, error_messages={"invalid": "must be an http(s) URL"})
+    error_url = StrictRegexField(URL_RE, error_messages={"invalid": "must be an http(s) URL"})
     restrict_payer_mobile = MsisdnField(required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

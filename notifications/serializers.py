@@ -51,6 +51,18 @@ class DataField(serializers.DictField):
         return dict(super().to_internal_value(data))
 
 
+# Option values are names and identifiers, not content: FCM counts only the notification and the
+# data in its 4 KB (notifications/validation.py), so each option has a bound of its own, and a
+# push FCM would refuse for an oversized option is refused here (docs/conventions.md §37).
+MAX_OPTION_LENGTH = 256
+MAX_APNS_COLLAPSE_ID = 64  # apns-collapse-id: at most 64 bytes (Apple)
+MAX_BADGE = 2**31 - 1  # the badge is a 32-bit number on the device
+
+
+def option_text(max_length: int = MAX_OPTION_LENGTH) -> TextField:
+    return TextField(required=False, allow_null=True, max_length=max_length)
+
+
 class ClosedOptionsSerializer(ClosedSerializer):
     """Options of one platform: an unknown option is reported on the platform itself."""
 
@@ -63,26 +75,26 @@ class AndroidOptionsSerializer(ClosedOptionsSerializer):
 
     priority = TextField(required=False, allow_null=True)
     ttl_seconds = WholeNumberField(required=False, allow_null=True)
-    collapse_key = TextField(required=False, allow_null=True)
-    channel_id = TextField(required=False, allow_null=True)
-    sound = TextField(required=False, allow_null=True)
-    tag = TextField(required=False, allow_null=True)
-    click_action = TextField(required=False, allow_null=True)
+    collapse_key = option_text()
+    channel_id = option_text()
+    sound = option_text()
+    tag = option_text()
+    click_action = option_text()
     color = TextField(required=False, allow_null=True)
-    icon = TextField(required=False, allow_null=True)
+    icon = option_text()
 
 
 class ApnsOptionsSerializer(ClosedOptionsSerializer):
     """``ApnsOptions``; value rules (badge ≥ 0, priority 5 or 10) are checked by validation.py."""
 
-    badge = WholeNumberField(required=False, allow_null=True)
-    sound = TextField(required=False, allow_null=True)
-    category = TextField(required=False, allow_null=True)
-    thread_id = TextField(required=False, allow_null=True)
+    badge = WholeNumberField(required=False, allow_null=True, max_value=MAX_BADGE)
+    sound = option_text()
+    category = option_text()
+    thread_id = option_text()
     content_available = FlagField(required=False)
     mutable_content = FlagField(required=False)
     priority = WholeNumberField(required=False, allow_null=True)
-    collapse_id = TextField(required=False, allow_null=True)
+    collapse_id = option_text(MAX_APNS_COLLAPSE_ID)
 
 
 class PushOptionsSerializer(ClosedSerializer):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.fields import StrictCharField
 from core.api.pagination import page_serializer
 from core.money import Money, MoneyError, format_minor
 from ledger.serializers import TransactionSerializer, transaction_representation
@@ -16,25 +15,22 @@ from payments.providers.base import Biller, Lookup, Offer
 
 
 class LookupInput(serializers.Serializer):
-    biller = serializers.CharField(max_length=40)
-    customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class DecimalStringField(serializers.JSONField):
-    """A decimal string in major units, taken as sent (``Money.parse`` refuses a JSON number)."""
+    biller = StrictCharField(max_length=40)
+    customer_reference = StrictCharField(max_length=64, trim_whitespace=False)
 
 
 class QuoteInput(serializers.Serializer):
     """A bill (``bill_id`` from the lookup) or a prepaid ``amount``; the validated data carries the
     amount as ``money`` (a ``Money``), parsed here so the view has nothing left to check."""
 
-    biller = serializers.CharField(max_length=40)
-    customer_reference = serializers.CharField(max_length=64, trim_whitespace=False)
-    bill_id = serializers.CharField(max_length=80, required=False)
+    biller = StrictCharField(max_length=40)
+    customer_reference = StrictCharField(max_length=64, trim_whitespace=False)
+    bill_id = StrictCharField(max_length=80, required=False)
     # A decimal string, parsed strictly by Money.parse (a JSON number is refused, not coerced).
-    amount = DecimalStringField(required=False, help_text='decimal string in major units, e.g. "5000"')
-    currency = serializers.CharField(max_length=3, required=False, default="XOF")
+    amount = StrictCharField(
+        max_length=32, trim_whitespace=False, required=False, help_text='decimal string in major units, e.g. "5000"'
+    )
+    currency = StrictCharField(max_length=3, required=False, default="XOF")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         # Say what is wrong: the biller's kind is checked by the service (bill → bill_id, prepaid → amount).
@@ -55,8 +51,8 @@ class QuoteInput(serializers.Serializer):
 
 
 class PaymentInput(serializers.Serializer):
-    quote_id = serializers.CharField(max_length=40)
-    client_reference = serializers.CharField(max_length=100, required=False, default="")
+    quote_id = StrictCharField(max_length=40)
+    client_reference = StrictCharField(max_length=100, required=False, default="")
 
 
 def offer_representation(offer: Offer, currency: str) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from banking.iso20022.pain001_model import (
     RawTransaction,
 )
 from banking.iso20022.reasons import ReasonCode as R
+from core.api.fields import text_problem
 from core.money import EXPONENTS, MAX_MINOR, Money
 
 BIC_RE = re.compile(r"^[A-Z0-9]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")
@@ -104,6 +105,10 @@ class Pain001Assembler:
             return None
         if len(text) > max_len:
             self._problem(where, f"At most {max_len} characters; got {len(text)}.", reason)
+            return None
+        problem = text_problem(text, line_breaks=False)  # one line of the pain.002 and pacs messages
+        if problem is not None:
+            self._problem(where, problem, reason)
             return None
         return text
 

@@ -42,10 +42,14 @@ from banking.iso20022.pain001_model import (
     RawTransaction,
 )
 from banking.iso20022.safe_xml import DEFAULT_MAX_BYTES
+from core.api.fields import text_problem
+from core.api.parsers import json_problems
 from core.errors import FieldError
 
 _IBAN_SHAPE_RE = re.compile(r"^[A-Z]{2}[0-9]{2}")
 MAX_REMITTANCE = 140
+# Free text the business checks do not measure (ids and names are: pain001_checks), bounded as the XSD bounds them.
+MAX_TEXT = {"initiating_party": 140, "remittance_information": MAX_REMITTANCE}
 
 # key → (required, kind): "str" a string, "count" an int or digit string, "list" a non-empty array
 GROUP_FIELDS = {
@@ -106,11 +110,15 @@ def load_json(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Any:
     if size > max_bytes:
         raise MessageTooLarge(f"The message is larger than the {max_bytes:,}-byte limit; it was not parsed.")
     try:
-        return json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
+        document = json.loads(body, object_pairs_hook=_refuse_duplicate_keys)
     except (ValueError, RecursionError) as exc:
         if isinstance(exc, MalformedMessage):
             raise
         raise MalformedMessage(f"The message is not valid JSON: {exc}") from None
+    problems = json_problems(document)  # the partner API's JSON rules: NUL, lone surrogates, depth
+    if problems:
+        raise SchemaViolation(f"The batch holds what no message can carry ({len(problems)} errors).", errors=problems)
+    return document
 
 
 def _structure_errors(obj: Any, fields: Mapping[str, tuple[bool, str]], path: str) -> list[FieldError]:
@@ -130,8 +138,10 @@ def _structure_errors(obj: Any, fields: Mapping[str, tuple[bool, str]], path: st
             errors.append(FieldError(where, "Must be a whole number."))
         elif kind == "list" and (not isinstance(value, list) or not value):
             errors.append(FieldError(where, "Must be a non-empty array."))
-        elif key == "remittance_information" and len(value) > MAX_REMITTANCE:
-            errors.append(FieldError(where, f"At most {MAX_REMITTANCE} characters (one ISO Ustrd line)."))
+        elif kind == "str" and text_problem(value, line_breaks=False) is not None:
+            errors.append(FieldError(where, str(text_problem(value, line_breaks=False))))
+        elif key in MAX_TEXT and len(value) > MAX_TEXT[key]:
+            errors.append(FieldError(where, f"At most {MAX_TEXT[key]} characters (ISO 20022 Max140Text)."))
     return errors
 
 

@@ -25,7 +25,7 @@ from banking.iso20022.status_report import (
     TransactionStatusReport,
     derive_status,
 )
-from banking.iso20022.xml_build import clip, document, iso_datetime, serialise, sub
+from banking.iso20022.xml_build import clip, document, iso_datetime, serialise, sub, xml_safe
 from core.money import format_minor
 
 PAIN002_VERSIONS = ("pain.002.001.03", "pain.002.001.10")
@@ -46,17 +46,17 @@ def render_pain002(report: StatusReport, *, message_name: str = "pain.002.001.03
 
 def _group_header(body: etree._Element, report: StatusReport, *, bic_tag: str) -> None:
     header = sub(body, "GrpHdr")
-    sub(header, "MsgId", report.msg_id)
+    sub(header, "MsgId", xml_safe(report.msg_id))
     sub(header, "CreDtTm", iso_datetime(report.creation_datetime))
     if report.initiating_party_name:
-        sub(header, "InitgPty/Nm", clip(report.initiating_party_name, 140))
+        sub(header, "InitgPty/Nm", clip(xml_safe(report.initiating_party_name), 140))
     if report.debtor_agent_bic:
         sub(header, f"DbtrAgt/FinInstnId/{bic_tag}", report.debtor_agent_bic)
 
 
 def _original_group(body: etree._Element, report: StatusReport) -> None:
     group = sub(body, "OrgnlGrpInfAndSts")
-    sub(group, "OrgnlMsgId", report.original_msg_id)
+    sub(group, "OrgnlMsgId", xml_safe(report.original_msg_id))
     sub(group, "OrgnlMsgNmId", report.original_message_name)
     if report.original_creation_datetime is not None:
         sub(group, "OrgnlCreDtTm", iso_datetime(report.original_creation_datetime))
@@ -73,7 +73,7 @@ def _original_group(body: etree._Element, report: StatusReport) -> None:
 
 def _payment_info(body: etree._Element, payment_info: PaymentInfoStatusReport, currency: str) -> None:
     element = sub(body, "OrgnlPmtInfAndSts")
-    sub(element, "OrgnlPmtInfId", payment_info.pmt_inf_id)
+    sub(element, "OrgnlPmtInfId", xml_safe(payment_info.pmt_inf_id))
     if payment_info.original_nb_of_txs is not None:
         sub(element, "OrgnlNbOfTxs", str(payment_info.original_nb_of_txs))
     if payment_info.original_ctrl_sum_minor is not None:
@@ -92,14 +92,14 @@ def _payment_info(body: etree._Element, payment_info: PaymentInfoStatusReport, c
 def _transaction(parent: etree._Element, transaction: TransactionStatusReport, currency: str) -> None:
     element = sub(parent, "TxInfAndSts")
     if transaction.instr_id:
-        sub(element, "OrgnlInstrId", transaction.instr_id)
-    sub(element, "OrgnlEndToEndId", transaction.end_to_end_id)
+        sub(element, "OrgnlInstrId", xml_safe(transaction.instr_id))
+    sub(element, "OrgnlEndToEndId", xml_safe(transaction.end_to_end_id))
     sub(element, "TxSts", transaction.status.value)
     _reasons(element, transaction.reasons)
     if transaction.acceptance_datetime is not None:
         sub(element, "AccptncDtTm", iso_datetime(transaction.acceptance_datetime))
     if transaction.account_servicer_reference:
-        sub(element, "AcctSvcrRef", clip(transaction.account_servicer_reference, 35))
+        sub(element, "AcctSvcrRef", clip(xml_safe(transaction.account_servicer_reference), 35))
     if transaction.amount_minor is not None:
         sub(element, "OrgnlTxRef/Amt/InstdAmt", format_minor(transaction.amount_minor, currency), Ccy=currency)
 
@@ -110,7 +110,7 @@ def _reasons(parent: etree._Element, reasons: Iterable[StatusReason]) -> None:
         sub(element, "Rsn/Cd", reason.code)
         text = reason.additional_information
         for start in range(0, min(len(text), 10 * MAX_ADDITIONAL_INFO), MAX_ADDITIONAL_INFO):
-            sub(element, "AddtlInf", text[start : start + MAX_ADDITIONAL_INFO])
+            sub(element, "AddtlInf", xml_safe(text[start : start + MAX_ADDITIONAL_INFO]))
 
 
 def _counts_per_status(parent: etree._Element, transactions: Iterable[TransactionStatusReport], currency: str) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from lxml import etree
 
 from banking.iso20022.schemas import namespace_of, validation_errors
+
+# What XML 1.0 cannot carry (its Char production): C0 controls but tab, LF and CR, lone surrogates, U+FFFE/FFFF.
+_NOT_XML_CHAR_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class GeneratedMessageInvalid(RuntimeError):
@@ -50,3 +54,10 @@ def serialise(root: etree._Element, message_name: str) -> bytes:
 def clip(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters (ISO MaxNNText), with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML cannot carry replaced by U+FFFD, for a REPORT about rows
+    stored before intake refused such characters: the report must still be written. Never for
+    an instruction that moves money (pacs.008): there a bad character must stop the transfer."""
+    return _NOT_XML_CHAR_RE.sub("\ufffd", text)

@@ -10,7 +10,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -180,4 +182,16 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if isinstance(exception, RequestDataTooBig):  # a plain view (a callback) read a body over the limit
+        return payload_too_large_response()
     return problem_response(status=400, code=ErrorCode.VALIDATION_ERROR, title="Bad request", detail="Bad request.")
+
+
+def payload_too_large_response() -> HttpResponse:
+    """413: the body is over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (Django refuses to read it)."""
+    return problem_response(
+        status=413,
+        code=ErrorCode.PAYLOAD_TOO_LARGE,
+        title="Payload too large",
+        detail=f"The request body is larger than the {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes accepted.",
+    )

@@ -10,12 +10,13 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.api.pagination import CursorPaginator
+from core.api.parsers import GatewayJSONParser
 from core.errors import NotFound, ValidationFailed
 from core.money import format_minor
 from ledger.idempotency import idempotent
@@ -123,7 +124,7 @@ class BatchCreateApi(BatchApi):
     held on your account and the answer is `202` with the batch's progress; the items are sent
     in the background."""
 
-    parser_classes = [JSONParser, CsvParser]
+    parser_classes = [GatewayJSONParser, CsvParser]
 
     @extend_schema(
         operation_id="mobile_money_cash_in_batch_create",
