@@ -11,6 +11,8 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.contenttypes.management import create_contenttypes
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
@@ -65,4 +67,8 @@ def roles_sync_after_migrate(sender: Any, using: str = DEFAULT_DB_ALIAS, **kwarg
     """``post_migrate`` receiver: acts once per migrate, after the last app's permissions exist."""
     with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
     if with_models and sender is with_models[-1]:
+        # this receiver may run before auth's own for the same app (backoffice is listed before
+        # django.contrib.auth, so its templates win): make the last app's permissions exist first
+        create_contenttypes(sender, verbosity=0, using=using)
+        create_permissions(sender, verbosity=0, using=using)
         roles_sync(using=using)
