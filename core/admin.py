@@ -66,8 +66,36 @@ def link(obj: models.Model | None, text: Any = None) -> SafeString:
     if obj is None:
         return format_html("{}", display.EMPTY)
     url = admin_url(obj)
-    shown = str(obj) if text is None else text
+    shown = link_text(obj) if text is None else text
     return format_html('<a href="{}">{}</a>', url, shown) if url else format_html("{}", shown)
+
+
+def link_text(obj: models.Model) -> str:
+    """A short name for a row in a column: a partner's code, else its name when short, else its public id."""
+    code = getattr(obj, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    name = str(obj)
+    public_id = getattr(obj, "public_id", None)
+    return public_id if len(name) > 40 and isinstance(public_id, str) else name
+
+
+class LabelledChoicesFilter(admin.ChoicesFieldListFilter):
+    """An enumeration's filter shows the values' labels, the same as the badges (core/display.py)."""
+
+    def choices(self, changelist: Any) -> Any:
+        values = [None, *(value for value, _title in self.field.flatchoices if value is not None)]
+        for value, choice in zip(values, super().choices(changelist), strict=False):
+            yield choice if value is None else {**choice, "display": display.label(str(value))}
+
+
+class LabelledValuesFilter(admin.AllValuesFieldListFilter):
+    """The same for an enumeration stored without choices (the values found in the table)."""
+
+    def choices(self, changelist: Any) -> Any:
+        for choice in super().choices(changelist):
+            shown = choice.get("display")
+            yield {**choice, "display": display.label(str(shown))} if shown in self.lookup_choices else choice
 
 
 def field_label(field: models.Field[Any, Any]) -> str:
@@ -155,6 +183,15 @@ class ConsoleAdminMixin:
             return SHOWN + name
         return name
 
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        return [self._filter(item) for item in super().get_list_filter(request)]  # type: ignore[misc]
+
+    def _filter(self, item: Any) -> Any:
+        if not isinstance(item, str) or item not in ENUM_FIELDS:
+            return item
+        field = self._opts.get_field(item)
+        return (item, LabelledChoicesFilter if field.choices else LabelledValuesFilter)
+
     def get_list_display(self, request: HttpRequest) -> Any:
         return [self._shown(name) for name in super().get_list_display(request)]  # type: ignore[misc]
 
@@ -206,7 +243,7 @@ class ConsoleAdminMixin:
         elif field.is_relation:
             show = lambda obj: link(getattr(obj, name))  # noqa: E731
         elif isinstance(field, models.DateTimeField):
-            show = lambda obj: display.moment(getattr(obj, name))  # noqa: E731
+            show = lambda obj: display.moment_html(getattr(obj, name))  # noqa: E731
         elif isinstance(field, models.URLField):  # a partner's or provider's address: text, not a link
             show = lambda obj: getattr(obj, name) or display.EMPTY  # noqa: E731
         else:  # JSON, bytes and text payloads

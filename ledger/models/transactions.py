@@ -52,27 +52,33 @@ class Transaction(models.Model):
     Kind = Kind
     Status = Status
 
-    public_id = models.CharField(max_length=40, unique=True, default=new_transaction_id, editable=False)
-    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="transactions")
-    mode = models.CharField(max_length=4, choices=Mode.choices)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    provider = models.CharField(max_length=40, help_text="connector name, e.g. wave, orange_money, niirpay")
+    public_id = models.CharField(_("public id"), max_length=40, unique=True, default=new_transaction_id, editable=False)
+    partner = models.ForeignKey(
+        Partner, verbose_name=_("partner"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    mode = models.CharField(_("mode"), max_length=4, choices=Mode.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    provider = models.CharField(
+        _("provider"), max_length=40, help_text="connector name, e.g. wave, orange_money, niirpay"
+    )
     amount_minor = models.BigIntegerField(_("amount"))
     fee_minor = models.BigIntegerField(_("fee"), default=0)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    client_reference = models.CharField(max_length=100, blank=True, default="")
-    provider_reference = models.CharField(max_length=120, blank=True, default="")
-    failure_code = models.CharField(max_length=64, blank=True, default="")
-    failure_message = models.CharField(max_length=500, blank=True, default="")
-    needs_review = models.BooleanField(default=False)
-    review_reason = models.CharField(max_length=200, blank=True, default="", help_text="why staff are asked to look")
+    currency = models.CharField(_("currency"), max_length=3)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    client_reference = models.CharField(_("client reference"), max_length=100, blank=True, default="")
+    provider_reference = models.CharField(_("provider reference"), max_length=120, blank=True, default="")
+    failure_code = models.CharField(_("failure code"), max_length=64, blank=True, default="")
+    failure_message = models.CharField(_("failure message"), max_length=500, blank=True, default="")
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_reason = models.CharField(
+        _("review reason"), max_length=200, blank=True, default="", help_text="why staff are asked to look"
+    )
     # Set when automatic processing failed unexpectedly on this row: pollers and sweepers leave it
     # alone (it would fail again) until staff resolve it; ``needs_review`` is set with it.
-    set_aside_at = models.DateTimeField(null=True, blank=True)
-    metadata = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    set_aside_at = models.DateTimeField(_("set aside at"), null=True, blank=True)
+    metadata = models.JSONField(_("metadata"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
