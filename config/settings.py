@@ -586,6 +586,16 @@ SPECTACULAR_SETTINGS = {
     # check stays about security.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
+# Partner authentication's per-process cache (partners/auth.py): a key's credential and its
+# partner's decrypted signing secrets are reused this long, so a revocation, a rotated-out secret
+# or a suspension reaches every web worker within it (at most 5 s). The suite reads afresh (0).
+PARTNER_AUTH_CACHE_SECONDS = env.number(
+    "PARTNER_AUTH_CACHE_SECONDS",
+    "0" if IS_TEST else "2",
+    description="how long a web worker reuses a partner's credentials and secrets (s, at most 5; 0: off)",
+)
+if not 0 <= PARTNER_AUTH_CACHE_SECONDS <= 5:
+    raise ImproperlyConfigured("PARTNER_AUTH_CACHE_SECONDS must be between 0 and 5.")
 
 # --- observability (docs/architecture.md §8) ------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", description="root log level")

@@ -19,15 +19,22 @@ has ``.partner`` and ``.mode``), or else from ``request.partner`` and ``request.
 5. otherwise runs the view and stores what it answered, rendered, exactly as sent; an
    anticipated error raised by the view abandons the claim (see ``ledger.services.idempotency``
    for what is stored and what is abandoned, and why).
+
+``@idempotent(one_transaction=True)`` is the accept path of the money-moving creates
+(docs/performance.md): claim, the view's service and the stored response in ONE database
+transaction (the view's own ``atomic`` blocks become savepoints in it; work enqueued with
+``enqueue_on_commit`` leaves after it commits). Only for views that call no provider and wait
+for nothing: a transaction is never held across a provider call (docs/conventions.md §7).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, cast, overload
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction as db_transaction
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.exceptions import APIException
@@ -40,8 +47,10 @@ from ledger.models import IdempotencyRecord
 from ledger.services.idempotency import (
     idempotency_abandon,
     idempotency_begin,
+    idempotency_claim_here,
     idempotency_complete,
     idempotency_fingerprint,
+    idempotency_key_validate,
 )
 from partners.models import Partner
 
@@ -109,21 +118,69 @@ def _run(
     return rendered
 
 
-def idempotent(method: ViewMethod) -> ViewMethod:
-    """Make a DRF view handler (``post``) idempotent under the request's ``Idempotency-Key``."""
-
-    @functools.wraps(method)
-    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        partner, mode = request_principal(request)
-        fingerprint = idempotency_fingerprint(
-            method=request.method or "", path=request.get_full_path(), body=request.body
+def _in_one_transaction(
+    view: APIView,
+    method: Callable[..., HttpResponseBase],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponseBase | None:
+    """Claim, work and stored answer in one transaction; None when the key was already taken."""
+    partner, mode = request_principal(request)
+    key = idempotency_key_validate(request.headers.get(KEY_HEADER))
+    fingerprint = idempotency_fingerprint(method=request.method or "", path=request.get_full_path(), body=request.body)
+    with db_transaction.atomic():
+        record = idempotency_claim_here(partner=partner, mode=mode, key=key, fingerprint=fingerprint)
+        if record is None:
+            return None
+        # any exception rolls the claim back with the work: nothing happened, the key stays free
+        rendered = _rendered(view, request, method(view, request, *args, **kwargs), *args, **kwargs)
+        idempotency_complete(
+            record=record, status=rendered.status_code, headers=dict(rendered.items()), body=rendered.content
         )
-        begin = idempotency_begin(
-            partner=partner, mode=mode, key=request.headers.get(KEY_HEADER), fingerprint=fingerprint
-        )
-        if begin.is_replay:
-            return replay_response(begin.record)
-        return _run(view, method, request, begin.record, args, kwargs)
+    return rendered
 
-    wrapper.requires_idempotency_key = True  # type: ignore[attr-defined]  # read by core/api/schema.py
-    return cast(ViewMethod, wrapper)
+
+def _classic(
+    view: APIView,
+    method: Callable[..., HttpResponseBase],
+    request: Request,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponseBase:
+    partner, mode = request_principal(request)
+    fingerprint = idempotency_fingerprint(method=request.method or "", path=request.get_full_path(), body=request.body)
+    begin = idempotency_begin(partner=partner, mode=mode, key=request.headers.get(KEY_HEADER), fingerprint=fingerprint)
+    if begin.is_replay:
+        return replay_response(begin.record)
+    return _run(view, method, request, begin.record, args, kwargs)
+
+
+@overload
+def idempotent(method: ViewMethod) -> ViewMethod: ...
+
+
+@overload
+def idempotent(*, one_transaction: bool = False) -> Callable[[ViewMethod], ViewMethod]: ...
+
+
+def idempotent(
+    method: ViewMethod | None = None, *, one_transaction: bool = False
+) -> ViewMethod | Callable[[ViewMethod], ViewMethod]:
+    """Make a DRF view handler (``post``) idempotent under the request's ``Idempotency-Key``;
+    ``@idempotent(one_transaction=True)`` for the accept path (see the module docstring)."""
+
+    def decorate(handler: ViewMethod) -> ViewMethod:
+        @functools.wraps(handler)
+        def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if one_transaction:
+                answered = _in_one_transaction(view, handler, request, args, kwargs)
+                if answered is not None:
+                    return answered
+            # the key is taken (a replay, 409, 422, or an expired row to reclaim): the classic path says which
+            return _classic(view, handler, request, args, kwargs)
+
+        wrapper.requires_idempotency_key = True  # type: ignore[attr-defined]  # read by core/api/schema.py
+        return cast(ViewMethod, wrapper)
+
+    return decorate if method is None else decorate(method)

@@ -9,32 +9,102 @@ never seen before (401 ``invalid_signature`` / ``signature_expired`` / ``signatu
 
 The suspension and allowlist checks live here rather than in permission classes so that no
 view can drop them by overriding ``permission_classes``.
+
+Fast path (docs/performance.md): each process keeps what it read about a key (the credential
+with its partner) and the clear text of a partner's active secrets for
+``PARTNER_AUTH_CACHE_SECONDS`` (2 s by default, at most 5): a revoked key, a revoked or
+rotated-out secret, a suspension, a new scope or allowlist reach every web worker within that
+time, without a query or a decryption per request. The replay claim and the rate limit are one
+Redis round trip (``partners.guards.request_guard``); ``last_used_at`` is written at most once a
+minute (``api_credential_touch``).
 """
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import logging
+import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from core.errors import AuthenticationFailed, ErrorCode, GatewayError, PermissionDenied
 from core.logging import partner_var
 from core.signing import SignatureHeaderError, parse_signature_header, timestamp_is_fresh, verify
-from partners.guards import replay_claim
+from partners.guards import RateDecision, request_guard
 from partners.models import ApiCredential, Mode, Partner
-from partners.selectors import api_credential_get_by_key, signing_secret_values_active
-from partners.services import api_credential_touch
+from partners.selectors import api_credential_get_by_key, hash_api_key, signing_secret_values_active
+from partners.services import LAST_USED_PRECISION, api_credential_touch
 
 logger = logging.getLogger("partners.auth")
 
 SIGNED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WWW_AUTHENTICATE = 'Bearer realm="addon-partner"'
+CACHE_MAX_ENTRIES = 10_000  # keys and (partner, mode) pairs per process; emptied past it
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _ShortCache(dict[K, tuple[float, V]]):
+    """What a process read, for a few seconds (``PARTNER_AUTH_CACHE_SECONDS``; 0 turns it off)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lock = threading.Lock()
+
+    def fetch(self, key: K, load: Any) -> V:
+        ttl = float(settings.PARTNER_AUTH_CACHE_SECONDS)
+        now = time.monotonic()
+        hit = self.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        value = load()
+        if ttl > 0 and value is not None:
+            with self.lock:
+                if len(self) >= CACHE_MAX_ENTRIES:
+                    self.clear()
+                self[key] = (now + ttl, value)
+        return value
+
+
+_credentials: _ShortCache[str, ApiCredential] = _ShortCache()
+_secrets: _ShortCache[tuple[int, str], list[str]] = _ShortCache()
+
+
+def auth_cache_clear() -> None:
+    """Forget what this process read (tests; a process that wants changes seen at once)."""
+    _credentials.clear()
+    _secrets.clear()
+
+
+def _credential_of(api_key: str) -> ApiCredential | None:
+    """The key's credential with its partner (shared by the process's requests: read only)."""
+    return _credentials.fetch(hash_api_key(api_key), lambda: api_credential_get_by_key(api_key=api_key))
+
+
+def _touch(credential: ApiCredential) -> None:
+    """``last_used_at`` at most once a minute, the cached credential remembering the write."""
+    if _touch_due(credential.last_used_at):
+        api_credential_touch(credential=credential)
+        credential.last_used_at = timezone.now()
+
+
+def _touch_due(last_used_at: datetime | None) -> bool:
+    return last_used_at is None or last_used_at < timezone.now() - LAST_USED_PRECISION
+
+
+def _active_secrets(partner_id: int, mode: str) -> list[str]:
+    return _secrets.fetch((partner_id, mode), lambda: signing_secret_values_active(partner_id=partner_id, mode=mode))
 
 
 @dataclass(frozen=True)
@@ -45,6 +115,8 @@ class PartnerAuth:
     mode: str
     scopes: frozenset[str]
     credential: ApiCredential
+    # the rate limit's decision when it was taken with the replay claim (signed requests)
+    rate: RateDecision | None = None
 
     @property
     def is_test(self) -> bool:
@@ -120,8 +192,9 @@ def _raw_body(django_request: HttpRequest) -> bytes:
         raise GatewayError("The request body is too large.", code=ErrorCode.PAYLOAD_TOO_LARGE, status=413) from exc
 
 
-def verify_request_signature(django_request: HttpRequest, *, partner: Partner, mode: str) -> None:
-    """Check ``X-Signature`` of a changing request; raise 401 with the precise code otherwise."""
+def verify_request_signature(django_request: HttpRequest, *, partner: Partner, mode: str) -> RateDecision:
+    """Check ``X-Signature`` of a changing request; raise 401 with the precise code otherwise.
+    The replay claim counts the request against the partner's rate: the decision is returned."""
     try:
         t, signatures = parse_signature_header(django_request.headers.get("X-Signature"))
     except SignatureHeaderError as exc:
@@ -130,7 +203,7 @@ def verify_request_signature(django_request: HttpRequest, *, partner: Partner, m
         ) from exc
     body = _raw_body(django_request)
     method = django_request.method or ""
-    secrets = signing_secret_values_active(partner_id=partner.pk, mode=mode)
+    secrets = _active_secrets(partner.pk, mode)
     # Every combination is computed: how long this takes says nothing about which part matched.
     matches = [
         signature
@@ -143,30 +216,44 @@ def verify_request_signature(django_request: HttpRequest, *, partner: Partner, m
         raise _unauthorized(ErrorCode.INVALID_SIGNATURE, "The signature does not match the request.")
     if not timestamp_is_fresh(t):
         raise _unauthorized(ErrorCode.SIGNATURE_EXPIRED, "The signature timestamp is more than 300 s away from now.")
-    if not replay_claim(scope=f"{partner.pk}:{mode}", t=t, signature=matches[0]):
+    guard = request_guard(
+        rate_key=rate_key(partner),
+        limit=partner.rate_limit_per_minute,
+        scope=f"{partner.pk}:{mode}",
+        t=t,
+        signature=matches[0],
+    )
+    if guard.replayed:
         raise _unauthorized(ErrorCode.SIGNATURE_REPLAYED, "This exact signed request was already received.")
+    return guard.rate
+
+
+def rate_key(partner: Partner) -> str:
+    """The partner's rate-limit window in Redis: one for both modes."""
+    return f"partner:{partner.pk}"
 
 
 class PartnerApiKeyAuthentication(BaseAuthentication):
     """DRF authentication of the partner API: API key, partner state, address, signature."""
 
     def authenticate(self, request: Request) -> tuple[PartnerUser, PartnerAuth]:
-        credential = api_credential_get_by_key(api_key=_bearer_key(request))
+        credential = _credential_of(_bearer_key(request))
         if credential is None:
             raise _unauthorized(ErrorCode.INVALID_API_KEY, "The API key is not valid.")
         if not credential.is_active:
             raise _unauthorized(ErrorCode.INVALID_API_KEY, "The API key has been revoked.")
-        partner = credential.partner
+        partner = copy.copy(credential.partner)  # the request's own: the cached one stays as read
         partner_var.set(partner.public_id)  # reset by the request-id middleware at the end
         if not partner.is_active:
             raise PermissionDenied("This partner is suspended.", code=ErrorCode.PARTNER_SUSPENDED)
         django_request = request._request
         _check_address(partner, django_request)
+        rate = None
         if (request.method or "").upper() in SIGNED_METHODS:
-            verify_request_signature(django_request, partner=partner, mode=credential.mode)
-        api_credential_touch(credential=credential)
+            rate = verify_request_signature(django_request, partner=partner, mode=credential.mode)
+        _touch(credential)
         auth = PartnerAuth(
-            partner=partner, mode=credential.mode, scopes=frozenset(partner.scopes), credential=credential
+            partner=partner, mode=credential.mode, scopes=frozenset(partner.scopes), credential=credential, rate=rate
         )
         return PartnerUser(partner), auth
 

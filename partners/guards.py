@@ -1,7 +1,9 @@
 """Redis-backed guards shared by every gateway process: the per-partner rate limit and the
 signature replay guard (docs/architecture.md §5, §9).
 
-Both fail closed: when Redis cannot answer, the request is refused with 503
+A signed request takes both in ONE round trip (``request_guard``: one Lua script claims the
+signature and counts the request; a refused request leaves neither behind), an unsigned read
+only the rate limit (``rate_limit_hit``). Both fail closed: when Redis cannot answer, the request is refused with 503
 ``service_unavailable`` rather than let through unthrottled or replayable.
 """
 
@@ -11,6 +13,7 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -30,8 +33,7 @@ _clients_lock = threading.Lock()
 # drop entries older than the window, count the rest, admit while under the limit. Refused
 # requests are not recorded, so hammering does not extend the wait. Unlike a fixed window it
 # never lets 2 x limit through around a window boundary.
-_SLIDING_WINDOW = """
-local key, limit, window, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+_SLIDING_WINDOW_BODY = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
@@ -47,6 +49,30 @@ if oldest[2] == nil then
 end
 return {0, 0, window - (now - tonumber(oldest[2]))}
 """
+_SLIDING_WINDOW = (
+    "local key, limit, window, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n" + _SLIDING_WINDOW_BODY
+)
+# The replay claim first (a replay is refused without counting), then the window as above; a
+# request over the limit gives its signature back, so it can be sent again once admitted.
+# Answers {1, remaining, 0} admitted, {0, 0, retry_ms} limited, {-1, 0, 0} replayed.
+_REPLAY_AND_WINDOW = (
+    """
+local key, limit, window, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', tonumber(ARGV[4])) then
+  return {-1, 0, 0}
+end
+local decision = (function()
+"""
+    + _SLIDING_WINDOW_BODY
+    + """
+end)()
+if decision[1] == 0 then
+  redis.call('DEL', KEYS[2])
+end
+return decision
+"""
+)
+_scripts: dict[tuple[int, str], Any] = {}
 
 
 def redis_client() -> redis.Redis:
@@ -74,21 +100,54 @@ class RateDecision:
     retry_after_seconds: float
 
 
+@dataclass(frozen=True)
+class GuardDecision:
+    """A signed request's two guards at once: a replay, or the rate limit's decision."""
+
+    replayed: bool
+    rate: RateDecision
+
+
+def _script(source: str) -> Any:
+    """The script registered once per Redis client: sent by its SHA1 (EVALSHA), not its text."""
+    client = redis_client()
+    key = (id(client), source)
+    script = _scripts.get(key)
+    if script is None:
+        script = _scripts[key] = client.register_script(source)
+    return script
+
+
+def _rate_decision(answer: list[int]) -> RateDecision:
+    allowed, remaining, retry_ms = answer
+    return RateDecision(allowed=allowed == 1, remaining=int(remaining), retry_after_seconds=int(retry_ms) / 1000)
+
+
 def rate_limit_hit(*, key: str, limit: int, window_ms: int = WINDOW_MS) -> RateDecision:
     """Count one request against ``limit`` per ``window_ms`` for ``key``; say if it may pass."""
     try:
-        allowed, remaining, retry_ms = redis_client().eval(
-            _SLIDING_WINDOW, 1, KEY_PREFIX + "rate:" + key, limit, window_ms, uuid.uuid4().hex
+        answer = _script(_SLIDING_WINDOW)(keys=[KEY_PREFIX + "rate:" + key], args=[limit, window_ms, uuid.uuid4().hex])
+    except redis.RedisError as exc:
+        raise _unavailable(exc) from exc
+    return _rate_decision(answer)
+
+
+def _replay_key(scope: str, t: int, signature: str) -> str:
+    return f"{KEY_PREFIX}sig:{scope}:{t}:{signature}"
+
+
+def request_guard(
+    *, rate_key: str, limit: int, scope: str, t: int, signature: str, window_ms: int = WINDOW_MS
+) -> GuardDecision:
+    """Claim the (t, v1) pair of a signed request and count it against the rate limit, in one
+    round trip. A replay is not counted; a request over the limit does not keep its claim."""
+    try:
+        answer = _script(_REPLAY_AND_WINDOW)(
+            keys=[KEY_PREFIX + "rate:" + rate_key, _replay_key(scope, t, signature)],
+            args=[limit, window_ms, uuid.uuid4().hex, REPLAY_TTL_SECONDS],
         )
     except redis.RedisError as exc:
         raise _unavailable(exc) from exc
-    return RateDecision(allowed=bool(allowed), remaining=int(remaining), retry_after_seconds=int(retry_ms) / 1000)
-
-
-def replay_claim(*, scope: str, t: int, signature: str) -> bool:
-    """Claim the (t, v1) pair of a signed request; False when it was already seen (a replay)."""
-    key = f"{KEY_PREFIX}sig:{scope}:{t}:{signature}"
-    try:
-        return bool(redis_client().set(key, b"1", nx=True, ex=REPLAY_TTL_SECONDS))
-    except redis.RedisError as exc:
-        raise _unavailable(exc) from exc
+    if answer[0] == -1:
+        return GuardDecision(replayed=True, rate=RateDecision(allowed=False, remaining=0, retry_after_seconds=0))
+    return GuardDecision(replayed=False, rate=_rate_decision(answer))

@@ -47,6 +47,9 @@ def account_get_or_create_partner_account(*, partner: Partner, mode: str, curren
     """The partner's account in ``mode`` and ``currency``; a new test-mode account starts funded."""
     exponent(currency)
     book = {"kind": AccountKind.PARTNER, "partner": partner, "provider": "", "mode": mode, "currency": currency}
+    existing = Account.objects.filter(**book).first()  # the accept path's case: one SELECT, no transaction
+    if existing is not None:
+        return existing
     with db_transaction.atomic():
         account, created = _get_or_create(**book)
         if created and mode == Mode.TEST:

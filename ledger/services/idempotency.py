@@ -17,6 +17,14 @@ What is stored and what is abandoned (decided by ``ledger.idempotency.idempotent
   answered is stored, so a retry can never move money a second time.
 A claim stays ``in_progress`` if the process dies mid-request; the key then answers 409 until it
 expires, the safe side: the partner resolves it by listing transactions by client_reference.
+
+The accept path of the money-moving creates does it in ONE transaction instead of three
+(``idempotency_claim_here``, used by ``@idempotent(one_transaction=True)``): the claim is the
+first statement of the service's own transaction, ``INSERT … ON CONFLICT DO NOTHING``, and the
+response is stored by the same transaction before it commits. A concurrent duplicate's INSERT
+waits on the unique index until the first commits (then it finds the completed row: a replay, or
+422 for another body) or rolls back (then it claims the key itself). Nothing is ever half done:
+a failure of any kind rolls back the claim with the work, so the key stays free.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -100,6 +108,35 @@ def _claim(*, partner: Partner, mode: str, key: str, fingerprint: str, now: date
             )
     except IntegrityError:
         return None
+
+
+_CLAIM_SQL = (
+    "INSERT INTO {table} (partner_id, mode, key, fingerprint, state, response_headers, created_at, expires_at) "
+    "VALUES (%s, %s, %s, %s, %s, '{{}}'::jsonb, %s, %s) ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def idempotency_claim_here(*, partner: Partner, mode: str, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """Claim the key inside the caller's transaction, in one statement; None when the key is
+    already taken (committed by another request: its row tells what to answer, see
+    ``idempotency_begin``). A concurrent claimer waits on the unique index until ours ends."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("idempotency_claim_here belongs inside the acceptance's transaction.")
+    now = timezone.now()
+    record = IdempotencyRecord(
+        partner=partner, mode=mode, key=key, fingerprint=fingerprint, created_at=now, expires_at=now + RETENTION
+    )
+    table = connection.ops.quote_name(IdempotencyRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_SQL.format(table=table),
+            [partner.pk, mode, key, fingerprint, IdempotencyState.IN_PROGRESS, now, record.expires_at],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record.pk, record._state.adding = row[0], False
+    return record
 
 
 def _reclaim_expired(record: IdempotencyRecord, *, fingerprint: str, now: datetime) -> bool:

@@ -46,7 +46,7 @@ class CashInCreateApi(PartnerApiView):
         responses={202: CashInSerializer},
         tags=["mobile-money"],
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request: Request) -> Response:
         body = CashInCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -49,7 +49,9 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     allowance = limit_allowance(
         partner=partner, mode=mode, rail=Rail.MOBILE_MONEY, currency=money.currency, amounts=[money.minor]
     )
-    with db_transaction.atomic():
+    # no savepoint of its own: inside the accept path's one transaction (``@idempotent``) a
+    # failure rolls everything back anyway, and a savepoint costs two round trips
+    with db_transaction.atomic(savepoint=False):
         allowance.consume()  # 422 limit_exceeded over the partner's daily limit (partners/limits.py)
         transaction = transaction_create(
             partner=partner,

@@ -26,6 +26,6 @@ def test_acceptance_writes_six_statements_in_one_transaction_and_calls_no_provid
     last_block = statements[len(statements) - 1 - statements[::-1].index("BEGIN") :]
     writes = [verb for verb in last_block if verb not in ("SAVEPOINT", "RELEASE")]
     assert writes == ["BEGIN", "UPDATE", "INSERT", "INSERT", "INSERT", "INSERT", "INSERT", "COMMIT"]
-    assert statements.count("BEGIN") == 2  # before it only the account's get-or-create, read-only here
+    assert statements.count("BEGIN") == 1  # the existing account is read without a transaction of its own
     assert cash_in.transaction.status == "pending"
     assert SimEffect.objects.count() == 0  # the provider is called by the worker, after commit

@@ -1,0 +1,179 @@
+"""The load generator of the HTTP figures: an asyncio HTTP/1.1 client on raw sockets (the standard
+library only, so its version is the repository's Python), keep-alive connections, requests
+rendered as bytes by a factory (a signed cash-in is one HMAC and one ``json.dumps``: a few µs).
+
+Two modes:
+- ``closed_loop``: ``connections`` clients, each sending its next request when the previous one
+  is answered, for ``seconds``: the server's maximum rate (P1, P7, P9);
+- ``open_loop``: requests started on a fixed schedule (``rate`` per second) whatever the server
+  does; a late answer does not delay the next request, and each latency runs from the request's
+  scheduled time (no coordinated omission): the latency a partner sees at that load (P2, P10).
+
+One event loop drives thousands of requests per second from a fraction of one core, where a
+thread pool of blocking clients would contend for the very CPU it measures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+# (method, path with query, headers, body) → the bytes of one request
+RequestFactory = Callable[[int], bytes]
+
+
+def http_request(method: str, target: str, headers: dict[str, str], body: bytes = b"", *, host: str) -> bytes:
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {host}", f"Content-Length: {len(body)}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+@dataclass
+class Run:
+    """What a run measured: answers by status, latencies in seconds, wall time."""
+
+    seconds: float = 0.0
+    statuses: dict[int, int] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    transport_errors: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.statuses.values())
+
+    def rate(self) -> float:
+        return self.count / self.seconds if self.seconds else 0.0
+
+    def errors(self, expected: int) -> int:
+        return self.transport_errors + sum(n for status, n in self.statuses.items() if status != expected)
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+    def summary(self, expected: int) -> dict[str, float | int]:
+        return {
+            "requests": self.count,
+            "per_s": round(self.rate(), 1),
+            "p50_ms": round(self.percentile(50) * 1000, 2),
+            "p99_ms": round(self.percentile(99) * 1000, 2),
+            "errors": self.errors(expected),
+        }
+
+
+class _Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def exchange(self, request: bytes) -> int:
+        """Send one request and read its whole answer; its status (reconnects when closed)."""
+        if self.writer is None or self.writer.is_closing():
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length, close = 0, False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            lowered = name.strip().lower()
+            if lowered == b"content-length":
+                length = int(value)
+            elif lowered == b"connection" and value.strip().lower() == b"close":
+                close = True
+        if length:
+            await self.reader.readexactly(length)
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _closed(host: str, port: int, factory: RequestFactory, connections: int, seconds: float) -> Run:
+    run = Run()
+    counter = iter(range(10**12))
+    stop_at = time.perf_counter() + seconds
+
+    async def client() -> None:
+        connection = _Connection(host, port)
+        while time.perf_counter() < stop_at:
+            request = factory(next(counter))
+            started = time.perf_counter()
+            try:
+                status = await connection.exchange(request)
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                run.transport_errors += 1
+                connection.close()
+                continue
+            run.latencies.append(time.perf_counter() - started)
+            run.statuses[status] = run.statuses.get(status, 0) + 1
+        connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(connections)))
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+async def _open(host: str, port: int, factory: RequestFactory, rate: float, seconds: float) -> Run:
+    run = Run()
+    idle: list[_Connection] = []
+    pending: set[asyncio.Task[None]] = set()
+
+    async def one(index: int, scheduled: float) -> None:
+        connection = idle.pop() if idle else _Connection(host, port)
+        try:
+            status = await connection.exchange(factory(index))
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            run.transport_errors += 1
+            connection.close()
+            return
+        run.latencies.append(time.perf_counter() - scheduled)
+        run.statuses[status] = run.statuses.get(status, 0) + 1
+        idle.append(connection)
+
+    interval = 1.0 / rate
+    started = time.perf_counter()
+    total = int(rate * seconds)
+    for index in range(total):
+        scheduled = started + index * interval
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(index, scheduled))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    if pending:
+        await asyncio.wait(pending, timeout=60)
+    run.seconds = time.perf_counter() - started
+    for connection in idle:
+        connection.close()
+    return run
+
+
+def closed_loop(base_url: str, factory: RequestFactory, *, connections: int, seconds: float) -> Run:
+    """The maximum rate: ``connections`` keep-alive clients back to back for ``seconds``."""
+    host, port = _address(base_url)
+    return asyncio.run(_closed(host, port, factory, connections, seconds))
+
+
+def open_loop(base_url: str, factory: RequestFactory, *, rate: float, seconds: float) -> Run:
+    """``rate`` requests per second on schedule for ``seconds``; latency from the scheduled time."""
+    host, port = _address(base_url)
+    return asyncio.run(_open(host, port, factory, rate, seconds))
+
+
+def _address(base_url: str) -> tuple[str, int]:
+    hostport = base_url.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = hostport.partition(":")
+    return host, int(port or 80)
