@@ -21,7 +21,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -266,13 +266,18 @@ class TransactionAdmin(TransactionAdminBase):
 class TransactionToResolveAdmin(TransactionAdminBase):
     """The queue staff work from: ``unknown`` and flagged transactions, oldest first, by age."""
 
-    list_display = ("public_id", "partner", "kind", "amount_minor", "state", "age", "created_at")  # type: ignore[assignment]
+    list_display = ("public_id", "partner", "kind", "amount_minor", "state", "age", "requests")  # type: ignore[assignment]
     list_filter = (AgeFilter, "status", RailFilter, "provider", "partner")  # type: ignore[assignment]
     ordering = ("created_at", "id")
     date_hierarchy = None  # type: ignore[assignment]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return super().get_queryset(request).filter(Q(status=Status.UNKNOWN) | Q(needs_review=True))
+
+    @admin.display(description=_("four-eyes"))
+    def requests(self, obj: Transaction) -> SafeString:
+        links = four_eyes_links(obj)
+        return format_html_join(" ", '<a class="button" href="{}">{}</a>', links) if links else SafeString("")
 
     @admin.display(description=_("age"), ordering="created_at")
     def age(self, obj: Transaction) -> SafeString:

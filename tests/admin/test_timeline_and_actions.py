@@ -129,3 +129,36 @@ def test_replay_sends_a_delivery_again_through_the_service(
     assert LedgerEntry.objects.count() == entries_before  # a webhook moves no money
     audit = AuditRecord.objects.get(action="webhook.replay")
     assert audit.target == f"notifications.webhookdelivery:{delivery.public_id}"
+
+
+def test_the_queue_shows_what_to_resolve_by_age_with_its_four_eyes_requests(
+    console_data: ConsoleData, operator: Any
+) -> None:
+    lost = Transaction.objects.get(client_reference="order-2")  # the builder's unknown cash-in, created now
+    client = client_for(operator)
+    url = reverse("admin:ledger_transactiontoresolve_changelist")
+    queue = client.get(url).content.decode()
+    assert lost.public_id in queue and console_data.cash_in.public_id not in queue  # succeeded: nothing to do
+    assert "ap-age-lt1h" in queue
+    assert f"action=force_resolve&amp;target={lost.public_id}" in queue
+    assert lost.public_id in client.get(url, {"age": "lt1h"}).content.decode()
+    for older in ("1to24h", "gt24h"):
+        assert lost.public_id not in client.get(url, {"age": older}).content.decode()
+
+
+def test_money_and_history_rows_are_never_editable_in_the_console(console_data: ConsoleData, admin_user: Any) -> None:
+    from django.contrib import admin
+
+    client = client_for(admin_user)
+    for model in admin.site._registry:
+        opts = model._meta
+        if opts.app_label not in ("ledger", "payments", "mobilemoney", "banking", "notifications"):
+            continue
+        row = model._default_manager.order_by("pk").first()
+        assert row is not None, opts.label
+        assert client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add")).status_code == 403, opts.label
+        change = client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[row.pk]))
+        assert b'name="_save"' not in change.content, opts.label
+        delete = reverse(f"admin:{opts.app_label}_{opts.model_name}_delete", args=[row.pk])
+        deleted = client.post(delete, {"post": "yes"})
+        assert deleted.status_code == 403 and model._default_manager.filter(pk=row.pk).exists(), opts.label
