@@ -98,6 +98,18 @@ class _Connection:
             self.writer.close()
         self.reader = self.writer = None
 
+    async def timed(self, request: bytes, run: Run, since: float) -> bool:
+        """One exchange recorded in ``run`` (latency from ``since``); False on a transport error."""
+        try:
+            status = await self.exchange(request)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            run.transport_errors += 1
+            self.close()
+            return False
+        run.latencies.append(time.perf_counter() - since)
+        run.statuses[status] = run.statuses.get(status, 0) + 1
+        return True
+
 
 async def _closed(host: str, port: int, factory: RequestFactory, connections: int, seconds: float) -> Run:
     run = Run()
@@ -108,15 +120,7 @@ async def _closed(host: str, port: int, factory: RequestFactory, connections: in
         connection = _Connection(host, port)
         while time.perf_counter() < stop_at:
             request = factory(next(counter))
-            started = time.perf_counter()
-            try:
-                status = await connection.exchange(request)
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                run.transport_errors += 1
-                connection.close()
-                continue
-            run.latencies.append(time.perf_counter() - started)
-            run.statuses[status] = run.statuses.get(status, 0) + 1
+            await connection.timed(request, run, time.perf_counter())
         connection.close()
 
     started = time.perf_counter()
@@ -132,15 +136,8 @@ async def _open(host: str, port: int, factory: RequestFactory, rate: float, seco
 
     async def one(index: int, scheduled: float) -> None:
         connection = idle.pop() if idle else _Connection(host, port)
-        try:
-            status = await connection.exchange(factory(index))
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            run.transport_errors += 1
-            connection.close()
-            return
-        run.latencies.append(time.perf_counter() - scheduled)
-        run.statuses[status] = run.statuses.get(status, 0) + 1
-        idle.append(connection)
+        if await connection.timed(factory(index), run, scheduled):
+            idle.append(connection)
 
     interval = 1.0 / rate
     started = time.perf_counter()

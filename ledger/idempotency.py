@@ -61,6 +61,9 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 ANTICIPATED_ERRORS: tuple[type[BaseException], ...] = (GatewayError, APIException, Http404, DjangoPermissionDenied)
 
 ViewMethod = TypeVar("ViewMethod", bound=Callable[..., HttpResponseBase])
+Handler = Callable[..., HttpResponseBase]
+Args = tuple[Any, ...]
+Kwargs = dict[str, Any]
 
 
 def request_principal(request: Request) -> tuple[Partner, str]:
@@ -97,12 +100,7 @@ def _rendered(view: APIView, request: Request, response: HttpResponseBase, *args
 
 
 def _run(
-    view: APIView,
-    method: Callable[..., HttpResponseBase],
-    request: Request,
-    record: IdempotencyRecord,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
+    view: APIView, method: Handler, request: Request, record: IdempotencyRecord, args: Args, kwargs: Kwargs
 ) -> HttpResponse:
     try:
         response = method(view, request, *args, **kwargs)
@@ -118,17 +116,17 @@ def _run(
     return rendered
 
 
+def _fingerprint(request: Request) -> str:
+    return idempotency_fingerprint(method=request.method or "", path=request.get_full_path(), body=request.body)
+
+
 def _in_one_transaction(
-    view: APIView,
-    method: Callable[..., HttpResponseBase],
-    request: Request,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> HttpResponseBase | None:
+    view: APIView, method: Handler, request: Request, args: Args, kwargs: Kwargs
+) -> HttpResponse | None:
     """Claim, work and stored answer in one transaction; None when the key was already taken."""
     partner, mode = request_principal(request)
     key = idempotency_key_validate(request.headers.get(KEY_HEADER))
-    fingerprint = idempotency_fingerprint(method=request.method or "", path=request.get_full_path(), body=request.body)
+    fingerprint = _fingerprint(request)
     with db_transaction.atomic():
         record = idempotency_claim_here(partner=partner, mode=mode, key=key, fingerprint=fingerprint)
         if record is None:
@@ -141,15 +139,9 @@ def _in_one_transaction(
     return rendered
 
 
-def _classic(
-    view: APIView,
-    method: Callable[..., HttpResponseBase],
-    request: Request,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-) -> HttpResponseBase:
+def _classic(view: APIView, method: Handler, request: Request, args: Args, kwargs: Kwargs) -> HttpResponseBase:
     partner, mode = request_principal(request)
-    fingerprint = idempotency_fingerprint(method=request.method or "", path=request.get_full_path(), body=request.body)
+    fingerprint = _fingerprint(request)
     begin = idempotency_begin(partner=partner, mode=mode, key=request.headers.get(KEY_HEADER), fingerprint=fingerprint)
     if begin.is_replay:
         return replay_response(begin.record)
