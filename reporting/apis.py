@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -87,7 +88,12 @@ class StatementApi(PartnerApiView):
         summary="Get your account statement",
         parameters=[StatementQuerySerializer],
         responses={
-            200: OpenApiResponse(StatementSerializer, description="JSON, or CSV with `Accept: text/csv`"),
+            (200, "application/json"): StatementSerializer,
+            (200, "text/csv"): OpenApiResponse(
+                response=OpenApiTypes.STR,
+                description="with `Accept: text/csv` (or `?format=csv`): one row per entry, columns "
+                + ", ".join(STATEMENT_HEADER),
+            ),
         },
         tags=["account"],
     )
