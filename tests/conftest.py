@@ -37,7 +37,9 @@ def staff_client(client, staff_user):  # type: ignore[no-untyped-def]
 # The rails' tests (and the end-to-end ones) leave balanced books behind them, every one of them:
 # after each test that touched the database, before it is rolled back or flushed, ``ledger_check``
 # must find every posting balanced and every account equal to its entries and placed holds.
-BOOKS_CHECKED = ("payments", "mobilemoney", "banking", "conformance", "e2e", "contract", "notifications", "events", "admin")
+BOOKS_CHECKED = (
+    "payments", "mobilemoney", "banking", "conformance", "e2e", "contract", "notifications", "events", "admin",
+)  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
