@@ -22,9 +22,9 @@ from core.staff import Role
 # The permissions of the StaffAccess holder (backoffice/models.py), by role.
 STAFF_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.OPERATOR: ("make_request",),
-    Role.SUPERVISOR: ("decide_request", "view_personal_data"),
+    Role.SUPERVISOR: ("decide_request", "view_personal_data", "view_reports"),
     Role.AUDITOR: ("view_reports", "view_personal_data"),
-    Role.ADMIN: ("manage_staff",),
+    Role.ADMIN: ("manage_staff", "view_reports"),
 }
 # Every role but admin reads every model; admin manages staff, their second factor and lockouts.
 READING_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.AUDITOR)
