@@ -86,7 +86,9 @@ def test_production_forces_debug_and_sandbox_off() -> None:
     assert result.stdout.split()[-3:] == ["False", "False", "True"]
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "AUDIT_LOG_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "AUDIT_LOG_KEY"]
+)
 def test_production_refuses_to_start_without_required_values(missing: str) -> None:
     env = production_env()
     del env[missing]
