@@ -10,7 +10,7 @@ TEST_WORKERS ?= 2
 METRICS_DIR := $(CURDIR)/var/prometheus
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup services tools venv migrate demo run reset-demo test fuzz lint format openapi audit bench dist clean
+.PHONY: help setup services tools venv migrate demo run reset-demo test fuzz lint format openapi audit test-outages bench dist clean
 
 help:
 	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
@@ -85,6 +85,10 @@ openapi: venv
 # advisories; without one it says it could not audit and fails. Not part of `make test`.
 audit: venv
 	@scripts/audit.sh
+
+# The fault tests with peers down for a minute (issue 17); `make test` runs them with a few seconds.
+test-outages: setup
+	DJANGO_ENV=test $(BIN)/pytest tests/faults --outage-seconds=60
 
 test: setup lint
 	@mkdir -p reports

@@ -9,7 +9,7 @@ import redis
 from django.conf import settings
 
 # every log line of the suite is scanned for secrets and personal data (issue 17, item 5)
-pytest_plugins = ["tests.log_capture"]
+pytest_plugins = ["tests.log_capture", "tests.faults.options"]
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ connection takes the next planned ``Fault`` (``plan``), else the default one (``
   ``INSERT`` of the row that matters): forward that chunk too, so the peer acts on it, then
   reset the client's connection instead of passing the peer's answer on. Once only (``once``).
 
-``down()`` makes the peer unreachable (new connections refused, open ones cut) until ``up()``.
+``down()`` makes the peer unreachable (open connections cut, new ones reset) until ``up()``.
 Counters say how many connections were seen and how many faults were injected, so a test can
 assert that its fault really happened.
 """
@@ -93,21 +93,19 @@ class FaultProxy:
             self._default = Plan(fault, **options)  # type: ignore[arg-type]
 
     def down(self) -> None:
-        """The peer is gone: connections refused, open ones reset."""
+        """The peer is gone: open connections are reset, new ones reset as soon as they arrive.
+        (The port stays bound: a closed port could be taken meanwhile, by a client's own
+        ephemeral port among others, and the proxy could not come back on it.)"""
         with self._lock:
             self._is_down = True
-            listener, self._listener = self._listener, None
             open_now, self._open = set(self._open), set()
             self.faults_injected += 1
-        if listener is not None:
-            listener.close()
         for sock in open_now:
             _reset(sock)
 
     def up(self) -> None:
         with self._lock:
             self._is_down = False
-        self._listen()
 
     @contextlib.contextmanager
     def outage(self, seconds: float) -> Iterator[None]:
@@ -133,6 +131,8 @@ class FaultProxy:
     def stop(self) -> None:
         self._stopped = True
         self.down()
+        if self._listener is not None:
+            self._listener.close()
 
     def __enter__(self) -> FaultProxy:
         return self.start()
@@ -156,6 +156,9 @@ class FaultProxy:
             except OSError:
                 return  # closed: down() or stop()
             with self._lock:
+                if self._is_down:
+                    _reset(client)
+                    continue
                 self.connections += 1
                 plan = self._planned.popleft() if self._planned else self._default
             threading.Thread(target=self._serve, args=(client, plan), daemon=True).start()
@@ -185,6 +188,8 @@ class FaultProxy:
             self._open |= {client, peer}
         try:
             self._pump(client, peer, plan)
+        except OSError:
+            pass  # one side was cut (by a fault, or by down()): the connection is over
         finally:
             with self._lock:
                 self._open -= {client, peer}
