@@ -89,6 +89,26 @@ class TransactionEventSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class TransactionMetadataSerializer(serializers.Serializer):
+    """What the gateway records about a transaction; a key is present only for the kinds it concerns."""
+
+    msisdn = serializers.CharField(required=False, help_text="the wallet of a cash-in")
+    batch = serializers.CharField(required=False, help_text="bat_… of a cash-in from a batch")
+    line = serializers.IntegerField(required=False, help_text="its 0-based index in the batch")
+    checkout_session = serializers.CharField(required=False, help_text="cos_… of a collection or its refund")
+    refunds = serializers.CharField(required=False, help_text="txn_… a refund gives back")
+    quote_id = serializers.CharField(required=False, help_text="qte_… of a bill payment")
+    biller = serializers.CharField(required=False)
+    customer_reference = serializers.CharField(required=False)
+    bill_id = serializers.CharField(required=False, allow_null=True)
+    settlement = serializers.CharField(required=False, help_text="RTGS or CLEARING, of a bank transfer")
+    batch_id = serializers.CharField(required=False, help_text="trb_… of a credit from a transfer batch")
+    pmt_inf_id = serializers.CharField(required=False, help_text="its payment information in the pain.001")
+    notify_device_tokens = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="devices told when it settles"
+    )
+
+
 class TransactionSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="txn_… (time-sortable)")
     object = serializers.CharField(default="transaction")
@@ -103,9 +123,7 @@ class TransactionSerializer(serializers.Serializer):
     provider_reference = serializers.CharField(allow_null=True)
     failure = FailureSerializer(allow_null=True)
     needs_review = serializers.BooleanField()
-    metadata = serializers.DictField(
-        help_text="the rail's context, free-form: e.g. msisdn, batch and line of a cash-in, quote_id of a bill payment"
-    )
+    metadata = TransactionMetadataSerializer(help_text="the rail's context: only the keys of the transaction's kind")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
