@@ -21,6 +21,7 @@ api_v1 = [
 callbacks = [
     path("", include("mobilemoney.callback_urls")),
     path("", include("banking.callback_urls")),
+    path("", include("mobilemoney.provider_callback_urls")),  # /callbacks/<provider code>: last
 ]
 
 urlpatterns = [

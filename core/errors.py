@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     PROVIDER_INSUFFICIENT_FUNDS = "provider_insufficient_funds"
     PROVIDER_OUTCOME_UNKNOWN = "provider_outcome_unknown"
     PROVIDER_NOT_CONFIGURED = "provider_not_configured"
+    PROVIDER_DISABLED = "provider_disabled"  # a provider disabled or removed takes no new work
     # rails
     QUOTE_EXPIRED = "quote_expired"
     QUOTE_ALREADY_USED = "quote_already_used"

@@ -27,13 +27,27 @@ class FloatBalance:
     error: str | None = None
 
 
+# A rail whose providers are data registers a function listing them per mode instead (new
+# providers then join the balances at once, with no restart: docs/adding-a-provider.md).
+FloatSources = Callable[[str], dict[str, FloatSource]]  # mode -> {provider: source}
+_source_lists: list[FloatSources] = []
+
+
 def register_float_source(provider: str, source: FloatSource) -> None:
     _sources[provider] = source
 
 
+def register_float_sources(sources: FloatSources) -> None:
+    if sources not in _source_lists:
+        _source_lists.append(sources)
+
+
 def provider_floats(*, mode: str) -> list[FloatBalance]:
     out = []
-    for provider, source in sorted(_sources.items()):
+    listed = dict(_sources)
+    for sources in _source_lists:
+        listed.update(sources(mode))
+    for provider, source in sorted(listed.items()):
         try:
             out.append(FloatBalance(provider, source(mode)))
         except ProviderError as exc:

@@ -1,4 +1,6 @@
-"""From a provider name of the API (``wave``, ``orange_money``) to its provider connection.
+"""From a provider code of the API (``wave``, ``orange_money``, ``wave_ci``…) to its provider
+connection. Providers are data (docs/adding-a-provider.md): the codes are the connections' own
+(``partners.providers``), never a list in the code base.
 
 Connectors are built and closed by ``partners.registry.connector_session`` (one lifecycle for
 every rail, every call recorded); this module only finds the connection to open it on.
@@ -6,30 +8,43 @@ every rail, every call recorded); this module only finds the connection to open 
 
 from __future__ import annotations
 
-from core.errors import ErrorCode, NotFound, ServiceUnavailable
+from core.errors import BusinessRuleViolation, ErrorCode
+from ledger.models import Kind, Transaction
 from partners.models import ProviderConnection
-from partners.selectors import provider_connection_for_provider, provider_connection_list
+from partners.providers import connector_rail, provider_codes, provider_connection_resolve, provider_connections
+from partners.registry import connector_names
 
-# API provider name -> code of the provider partner (its connector has the API name).
-PROVIDER_CODES = {"wave": "wave", "orange_money": "orange-money"}
-CALLBACK_PATHS = {"wave": "wave", "orange_money": "orange-money"}
+RAIL = "mobile_money"
+RAIL_KINDS = (Kind.CASH_IN, Kind.COLLECTION, Kind.REFUND)
 
 
-def connection_for(*, provider: str, mode: str) -> ProviderConnection:
-    """The enabled connection of ``provider`` in ``mode``; 503 ``provider_not_configured`` if none."""
-    try:
-        return provider_connection_for_provider(provider_code=PROVIDER_CODES[provider], mode=mode)
-    except (KeyError, NotFound) as exc:
-        raise ServiceUnavailable(
-            f"{provider} is not configured in {mode} mode.", code=ErrorCode.PROVIDER_NOT_CONFIGURED
-        ) from exc
+def connection_for(*, provider: str, mode: str, currency: str | None = None) -> ProviderConnection:
+    """The enabled connection of ``provider`` in ``mode``: 422 ``provider_disabled`` when it was
+    disabled or removed, 503 ``provider_not_configured`` when it has none in this mode, and —
+    new work names its ``currency`` — 422 ``unsupported_currency`` when the provider moves another."""
+    connection = provider_connection_resolve(provider=provider, mode=mode)
+    if currency is not None and currency != connection.currency:
+        raise BusinessRuleViolation(
+            f"{provider} moves {connection.currency}, not {currency}.", code=ErrorCode.UNSUPPORTED_CURRENCY
+        )
+    return connection
+
+
+def rail_providers() -> list[str]:
+    """The provider codes the rail knows: its connectors' names and every code configured on them."""
+    connectors = [name for name in connector_names() if connector_rail(name) == RAIL]
+    return sorted({*connectors, *provider_codes(rail=RAIL)})
+
+
+def provider_is_known(provider: str) -> bool:
+    """A code the rail accepts in a request: a known provider, or one removed whose history
+    remains (new work is then refused with a 422 by ``connection_for``, not a 400)."""
+    if provider in rail_providers():
+        return True
+    return Transaction.objects.filter(provider=provider, kind__in=RAIL_KINDS).exists()
 
 
 def callback_connections(provider: str) -> list[ProviderConnection]:
     """Every enabled connection of ``provider``: a callback is checked against each, since test
     and live callbacks reach the same URL."""
-    return list(
-        provider_connection_list(connector=provider)
-        .filter(partner__code=PROVIDER_CODES[provider])
-        .select_related("partner")
-    )
+    return list(provider_connections(provider=provider).filter(is_enabled=True))

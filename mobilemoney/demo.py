@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mobilemoney.connectors import CALLBACK_PATHS, PROVIDER_CODES
 from partners.demo import DemoContext, register_seeder
 from partners.models import Mode, Partner
 from partners.services import partner_create, provider_connection_upsert
@@ -17,6 +16,10 @@ from sandbox.wave.accounts import wave_account_register, wave_connector_credenti
 DEMO_WAVE_API_KEY = "wave_sn_sandbox_demo_addon_partner"
 DEMO_OM_CLIENT_ID = "om_sandbox_demo_addon_partner"
 NAMES = {"wave": "Wave", "orange_money": "Orange Money"}
+# The built-in providers' partners (their provider code is their connector's name) and the
+# callback paths their sandbox accounts post to (mobilemoney/callback_urls.py).
+PROVIDER_CODES = {"wave": "wave", "orange_money": "orange-money"}
+CALLBACK_PATHS = {"wave": "wave", "orange_money": "orange-money"}
 
 
 def _connect(provider: str, base_url: str, credentials: dict[str, str], read_timeout_seconds: float) -> None:

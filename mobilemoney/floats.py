@@ -1,11 +1,13 @@
-"""Provider float balances for GET /api/v1/balances (registered in MobileMoneyConfig.ready)."""
+"""Provider float balances for GET /api/v1/balances (registered in MobileMoneyConfig.ready): one
+per provider of the rail configured in the mode, read from the data at each call."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from core.money import Money
-from mobilemoney.connectors import connection_for
+from mobilemoney.connectors import RAIL, connection_for
+from partners.providers import provider_codes, provider_connections
 from partners.registry import connector_session
 
 
@@ -17,3 +19,11 @@ def float_source(provider: str) -> Callable[[str], Money]:
             return connector.balance()
 
     return source
+
+
+def float_sources(mode: str) -> dict[str, Callable[[str], Money]]:
+    """A float source for every provider of the rail with a connection in ``mode``."""
+    codes = provider_codes(rail=RAIL)
+    return {
+        code: float_source(code) for code in codes if provider_connections(provider=code).filter(mode=mode).exists()
+    }

@@ -25,13 +25,13 @@ from core.errors import BusinessRuleViolation, ErrorCode, FieldError, Validation
 from core.money import Money, MoneyError
 from ledger.serializers import TransactionSerializer, TransactionWithEventsSerializer
 from ledger.states import Status
+from mobilemoney.connectors import provider_is_known, rail_providers
 from mobilemoney.providers.base import CheckoutStatus, PaymentStatus
 from mobilemoney.providers.msisdn import msisdn_problem
 from mobilemoney.validation import (
     CLIENT_REFERENCE_RE,
     CURRENCIES,
     MAX_ITEMS,
-    PROVIDERS,
     CashInInput,
     CheckoutFields,
 )
@@ -54,10 +54,20 @@ class MsisdnField(StrictCharField):
         return value
 
 
-def provider_field(**kwargs: Any) -> serializers.ChoiceField:
-    return serializers.ChoiceField(
-        choices=PROVIDERS, error_messages={"invalid_choice": f"must be one of {', '.join(PROVIDERS)}"}, **kwargs
-    )
+class ProviderField(StrictCharField):
+    """A provider code of the rail. Providers are data (docs/adding-a-provider.md), so the codes
+    are read from the provider connections, not listed here: ``wave``, ``orange_money`` and any
+    provider added since (``wave_ci``…)."""
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if not provider_is_known(value):
+            raise serializers.ValidationError(f"must be one of {', '.join(rail_providers())}")
+        return value
+
+
+def provider_field(**kwargs: Any) -> ProviderField:
+    return ProviderField(max_length=20, help_text="a provider code: wave, orange_money or one added as data", **kwargs)
 
 
 def currency_field() -> serializers.ChoiceField:

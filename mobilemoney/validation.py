@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from core.money import Money
 
-PROVIDERS = ("wave", "orange_money")
+# Providers are data (mobilemoney.connectors.rail_providers), not listed here.
 # Wave and Orange Money Senegal move XOF only (docs/providers/wave.md §2, docs/providers/orange_money.md §3).
 CURRENCIES = ("XOF",)
 CLIENT_REFERENCE_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,100}$")

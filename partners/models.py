@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -134,6 +135,11 @@ class SigningSecret(models.Model):
         return f"signing secret #{self.pk} of {self.partner_id} ({self.mode}, {self.status})"
 
 
+# A provider code: lower-case letters, digits and underscores, e.g. wave_ci (it ends up in URLs,
+# metric labels and 20-character columns of the rails).
+PROVIDER_CODE_RE = r"^[a-z][a-z0-9_]{1,19}$"
+
+
 def new_provider_connection_id() -> str:
     return new_id("pcn")
 
@@ -151,6 +157,17 @@ class ProviderConnection(models.Model):
     read_timeout_seconds = models.FloatField(default=30.0)
     limits = models.JSONField(default=dict, blank=True, help_text="connector-specific limits (amounts, rates)")
     is_enabled = models.BooleanField(default=True)
+    # A provider is data (docs/adding-a-provider.md): its code is what the partner API, the
+    # transactions, the metrics, the reports and /callbacks/<code> name it by. Empty: the
+    # connector's name (the built-in providers, wave and orange_money, are their connectors).
+    provider_code = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        validators=[RegexValidator(PROVIDER_CODE_RE)],
+        help_text="the provider's code in the API, e.g. wave_ci (empty: the connector's name)",
+    )
+    currency = models.CharField(max_length=3, default="XOF", help_text="the currency the provider moves")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,6 +175,12 @@ class ProviderConnection(models.Model):
         ordering = ["partner__name", "mode", "connector"]
         constraints = [
             models.UniqueConstraint(fields=["partner", "mode", "connector"], name="providerconnection_unique"),
+            # one connection per provider code and mode: the code alone finds it
+            models.UniqueConstraint(
+                fields=["provider_code", "mode"],
+                condition=~Q(provider_code=""),
+                name="providerconnection_provider_code_unique",
+            ),
             models.CheckConstraint(
                 condition=Q(connect_timeout_seconds__gt=0, read_timeout_seconds__gt=0),
                 name="providerconnection_timeouts_positive",
@@ -166,6 +189,11 @@ class ProviderConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connector} ({self.mode}) for {self.partner_id}"
+
+    @property
+    def provider(self) -> str:
+        """The provider's code (``provider_code``, else the connector's name)."""
+        return self.provider_code or self.connector
 
 
 class Rail(models.TextChoices):

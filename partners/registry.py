@@ -59,6 +59,15 @@ class ConnectorSettings:
     credentials: Mapping[str, Any] = field(repr=False)
     timeouts: Timeouts
     limits: Mapping[str, Any]
+    # the provider's code (``ProviderConnection.provider``: wave_ci on the wave connector), for
+    # the connector's metrics and logs; empty in hand-built settings: the connector's name
+    provider: str = ""
+    currency: str = "XOF"
+
+    @property
+    def provider_label(self) -> str:
+        """What the connector's calls are labelled with: the provider's code, else the connector's name."""
+        return self.provider or self.connector
 
     @classmethod
     def from_connection(cls, connection: ProviderConnection) -> ConnectorSettings:
@@ -71,6 +80,8 @@ class ConnectorSettings:
             credentials=MappingProxyType(_as_mapping(connection.credentials)),
             timeouts=Timeouts(connect=connection.connect_timeout_seconds, read=connection.read_timeout_seconds),
             limits=MappingProxyType(dict(connection.limits or {})),
+            provider=connection.provider_code,
+            currency=connection.currency,
         )
 
 
@@ -146,7 +157,9 @@ def connector_session(connection: ProviderConnection) -> Iterator[Any]:
     """Build the connection's connector for the block, record its calls, close it afterwards."""
     connector = build_connector(connection)
     try:
-        with call_scope(rail=rail_of(type(connector)), provider=connection.partner.code, mode=connection.mode):
+        # a provider added as data is recorded under its own code; the built-in ones under their partner's
+        provider = connection.provider_code or connection.partner.code
+        with call_scope(rail=rail_of(type(connector)), provider=provider, mode=connection.mode):
             yield connector
     finally:
         close = getattr(connector, "close", None)

@@ -87,7 +87,7 @@ class OrangeMoneyConnector(MobileMoneyProvider):
         self.settings = settings
         self._client_id = str(credentials["client_id"])
         self._http = ProviderHttpClient(
-            provider="orange_money",
+            provider=settings.provider_label,
             base_url=settings.base_url,
             timeouts=settings.timeouts,
             default_headers={"Accept": "application/json"},

@@ -62,7 +62,7 @@ class WaveConnector(MobileMoneyProvider):
             raise ProviderRejected("the Wave connection has no api_key", code=ErrorCode.PROVIDER_NOT_CONFIGURED)
         self.settings = settings
         self._http = ProviderHttpClient(
-            provider="wave",
+            provider=settings.provider_label,  # wave_ci on this connector is labelled wave_ci
             base_url=settings.base_url,
             timeouts=settings.timeouts,
             default_headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},

@@ -110,8 +110,8 @@ def insert_items(
 
 def batch_create(*, partner: Partner, mode: str, provider: str, items: list[CashInInput]) -> CashInBatch:
     """Accept a validated batch whole, or nothing (``InsufficientFunds``: everything rolled back)."""
-    connection_for(provider=provider, mode=mode)
     currency = items[0].money.currency
+    connection_for(provider=provider, mode=mode, currency=currency)
     total = sum(item.money.minor for item in items)
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
     with db_transaction.atomic():

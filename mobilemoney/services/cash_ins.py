@@ -43,7 +43,8 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     Raises (before anything is written) ``ServiceUnavailable`` when the provider is not
     configured, ``InsufficientFunds`` when the available balance does not cover the amount.
     """
-    connection_for(provider=provider, mode=mode)  # refuse early: no connection, no acceptance
+    # refuse early: no connection (or a disabled one, or another currency), no acceptance
+    connection_for(provider=provider, mode=mode, currency=data.money.currency)
     account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=data.money.currency)
     money = data.money
     allowance = limit_allowance(

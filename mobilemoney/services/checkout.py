@@ -72,7 +72,7 @@ def checkout_create(*, partner: Partner, mode: str, provider: str, data: Checkou
         restrict_payer_msisdn=data.restrict_payer_msisdn,
     )
     try:
-        with connector_session(connection_for(provider=provider, mode=mode)) as connector:
+        with connector_session(connection_for(provider=provider, mode=mode, currency=data.money.currency)) as connector:
             remote = connector.checkout_create(request)
     except ProviderError as exc:
         raise provider_failure(exc) from exc

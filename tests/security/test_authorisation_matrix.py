@@ -73,6 +73,8 @@ BODIES = {"/test-helpers/checkout-sessions/{public_id}/pay": {"payer_msisdn": "+
 # Test helpers exist for test keys only: a live key is refused before any object is looked up.
 EXCEPTIONS = {("live key of the owner", "/test-helpers/checkout-sessions/{public_id}/pay"): 403}
 CALLBACK_ROUTES = {"callbacks/wave", "callbacks/orange-money", "callbacks/partner-bank"}
+# /callbacks/<provider code> of the providers added as data: tests/providers/ sends it unsigned callbacks
+PROVIDER_CALLBACK_ROUTE = "callbacks/(?P<provider>[a-z][a-z0-9_]{1,19})"
 OPEN_ROUTES = {"health/live", "health/ready", "i18n/setlang/"}
 DOCS_ROUTES = {"api/schema/", "api/docs/", "api/redoc/", "api/redoc/redoc.standalone.js"}
 # Admin routes an anonymous visitor may reach: the login page, and the sign-out (POST only).
@@ -99,7 +101,8 @@ def family(route: str) -> str:
         return "api"
     if route.startswith("sandbox/"):
         return "sandbox"
-    for name, routes in (("callback", CALLBACK_ROUTES), ("open", OPEN_ROUTES), ("docs", DOCS_ROUTES)):
+    callbacks = {*CALLBACK_ROUTES, PROVIDER_CALLBACK_ROUTE}
+    for name, routes in (("callback", callbacks), ("open", OPEN_ROUTES), ("docs", DOCS_ROUTES)):
         if route in routes:
             return name
     if route == "metrics":
