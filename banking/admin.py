@@ -64,6 +64,9 @@ class BankTransferAdmin(TransactionColumnsMixin, ConsoleAdmin):
     list_select_related = ("transaction",)
     search_fields = ("=transaction__public_id", "=end_to_end_id", "=iban")
     iban_fields = ("iban",)
+    fields = ("transaction", "amount", "status", "end_to_end_id", "beneficiary_name", "iban", "bic", "settlement",
+              "remittance_information", "reason_code", "send_attempts", "is_submitted", "poll_attempts",
+              "next_poll_at", "created_at")  # fmt: skip
 
 
 @admin.register(BankCallback)

@@ -32,7 +32,7 @@ _reader: ContextVar[Any] = ContextVar("admin_reader", default=None)
 
 # Fields shown as a badge with their label, wherever they appear.
 ENUM_FIELDS = frozenset(
-    {"status", "kind", "mode", "outcome", "state", "cause", "from_status", "to_status", "payment_status"}
+    {"status", "kind", "mode", "outcome", "state", "cause", "from_status", "to_status", "payment_status", "settlement"}
 )
 SHOWN = "shown__"
 

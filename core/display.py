@@ -149,6 +149,8 @@ LABELS: dict[str, Any] = {
     "callback": _("Callback"),
     "poller": _("Poller"),
     "staff": _("Staff"),
+    "RTGS": _("RTGS (STAR-UEMOA)"),
+    "CLEARING": _("Clearing (SICA-UEMOA)"),
 }
 
 _TONES = {

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MobileMoneyConfig(AppConfig):
     """Orange Money and Wave: cash-in, checkout sessions, balances, callbacks."""
 
     name = "mobilemoney"
+    verbose_name = _("Mobile money")
 
     def ready(self) -> None:
         # Connectors register themselves with partners.registry on import (docs/architecture.md §6).
