@@ -104,6 +104,8 @@ class Transaction(models.Model):
             models.Index(fields=["partner", "mode", "client_reference"], name="ledger_txn_partner_clientref"),
             # the poller looks for stale processing/unknown rows; staff filter by status
             models.Index(fields=["status", "updated_at"], name="ledger_txn_status_updated"),
+            # staff filter a status over a period, newest first as the admin orders (tests/perf/test_query_plans.py)
+            models.Index(fields=["status", "-created_at", "-id"], name="ledger_txn_status_created"),
             models.Index(fields=["kind", "-created_at"], name="ledger_txn_kind_created"),
             models.Index(fields=["provider", "-created_at"], name="ledger_txn_provider_created"),
             models.Index(fields=["provider_reference"], name="ledger_txn_provider_ref"),
