@@ -1,4 +1,4 @@
-"""How the ops console shows things (docs/conventions.md §38): one rule per kind of value.
+"""How the ops console shows things (docs/conventions.md §38, docs/console.md §1): one rule per kind of value.
 
 - amounts: grouped by thousands in the reader's language, with their currency
   (``999 939 260 XOF`` in French with a narrow no-break space, ``999,939,260 XOF`` in English,

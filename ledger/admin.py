@@ -6,7 +6,8 @@ money (force-resolve, reversal) are four-eyes requests, linked from the transact
 The transaction's page shows its whole timeline. The ledger knows its own rows (events, entries,
 the hold, provider calls, outbox rows); the rails add theirs (callbacks, webhooks, pushes…) and
 their searches (a phone number) by registering with ``timeline_source`` / ``search_source`` from
-their own admin modules, so that dependencies keep pointing one way (docs/architecture.md §2).
+their own admin modules, so that dependencies keep pointing one way (docs/architecture.md §2,
+docs/console.md §3).
 """
 
 from __future__ import annotations
