@@ -3,16 +3,20 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MobileMoneyConfig(AppConfig):
-    """Orange Money and Wave: cash-in, checkout sessions, balances, callbacks."""
+    """Mobile-money wallets (Wave, Orange Money, the generic wallet protocol and the providers added
+    as data on them): cash-in, checkout sessions, balances, callbacks."""
 
     name = "mobilemoney"
     verbose_name = _("Mobile money")
 
     def ready(self) -> None:
         # Connectors register themselves with partners.registry on import (docs/architecture.md §6).
-        from ledger.balances import register_float_source
-        from mobilemoney.floats import float_source
-        from mobilemoney.providers import orange_money, wave  # noqa: F401
+        from importlib import import_module
 
-        for provider in ("wave", "orange_money"):
-            register_float_source(provider, float_source(provider))
+        from ledger.balances import register_float_sources
+        from mobilemoney.floats import float_sources
+        from mobilemoney.providers.installed import CONNECTOR_MODULES
+
+        for module in CONNECTOR_MODULES:
+            import_module(module)
+        register_float_sources(float_sources)  # providers are data: listed at each call
