@@ -8,4 +8,5 @@ one line here; a provider of a kind listed here is data (``manage.py add_provide
 CONNECTOR_MODULES = (
     "mobilemoney.providers.wave",
     "mobilemoney.providers.orange_money",
+    "mobilemoney.providers.generic_wallet",
 )
