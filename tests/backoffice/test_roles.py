@@ -59,7 +59,11 @@ def test_each_role_holds_exactly_its_permissions() -> None:
     views = every_view_permission()
     operator, supervisor, auditor, admin = (perms_of(role) for role in Role)
     assert operator == views | {"backoffice.make_request"}  # personal data stays masked
-    assert supervisor == views | {"backoffice.decide_request", "backoffice.view_personal_data", "backoffice.view_reports"}
+    assert supervisor == views | {
+        "backoffice.decide_request",
+        "backoffice.view_personal_data",
+        "backoffice.view_reports",
+    }
     assert auditor == views | {"backoffice.view_reports", "backoffice.view_personal_data"}
     assert not any(perm.partition(".")[2].startswith(WRITE_PREFIXES) for perm in operator | supervisor | auditor)
     assert admin == {  # reports are for auditors, supervisors and admins (docs/reports.md)
