@@ -11,23 +11,15 @@ transaction that is rolled back: the database is left as it was and nothing is e
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import queue
 import resource
 import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from bench.common import in_fresh_process, setup
+
 TRANSACTIONS = 10_000
-
-
-def _setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
 
 
 def _body() -> bytes:
@@ -65,8 +57,8 @@ def _receive(body: bytes) -> None:
         pass
 
 
-def _measure(phase: str, results: Any) -> None:
-    _setup()
+def _measure(results: Any, phase: str) -> None:
+    setup()
     body = _body()
     work: Callable[[bytes], None] = _parse if phase == "parse" else _receive
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -91,28 +83,9 @@ def _measure(phase: str, results: Any) -> None:
     )
 
 
-def _in_fresh_process(phase: str) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    process = context.Process(target=_measure, args=(phase, results))
-    process.start()
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
-        try:
-            result = results.get(timeout=1)
-        except queue.Empty:
-            if not process.is_alive():
-                raise RuntimeError(f"the {phase} phase died (exit code {process.exitcode})") from None
-            continue
-        process.join(timeout=60)
-        return dict(result)
-    process.kill()
-    raise TimeoutError(f"the {phase} phase took more than 600 s")
-
-
 def run() -> dict[str, Any]:
-    parse = _in_fresh_process("parse")
-    service = _in_fresh_process("service")
+    parse = in_fresh_process(_measure, "parse")
+    service = in_fresh_process(_measure, "service")
     return {
         "transactions": TRANSACTIONS,
         "parse_only": parse,

@@ -1,0 +1,131 @@
+"""The ledger's figures, against pgbench's TPC-B on the same PostgreSQL in the same run:
+
+- P3  balanced postings per second (``posting_create``: row locks in a fixed order, entries with
+      their running balances, balances updated) from 4 processes on separate accounts, vs
+      ``pgbench -c 4 -j 2`` transactions per second (a TPC-B transaction is one debit: three
+      UPDATEs, a SELECT and an INSERT). Goal >= 0.5x.
+- P4  the same 4 processes all crediting ONE hot account (every posting waits for its row
+      lock), goal >= 0.25x P3, and the hot account's final balance exactly what was posted.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+from typing import Any
+
+from bench.common import setup
+
+PROCESSES = 4
+SECONDS = 15
+PGBENCH_DB = "addon_partner_bench_pgbench"
+PGBENCH_SCALE = 4  # one branch per client: no contention beyond TPC-B's own
+
+
+def _accounts(tag: str, count: int) -> list[int]:
+    from ledger.models import AccountKind
+    from ledger.services import account_get_or_create_system
+
+    return [
+        account_get_or_create_system(kind=AccountKind.SUSPENSE, mode="test", currency="XOF", provider=f"{tag}-{n}").pk
+        for n in range(count)
+    ]
+
+
+def _post(results: Any, source: int, target: int, seconds: float) -> None:
+    """Post 1 XOF from ``source`` to ``target`` in a loop for ``seconds``; how many, and the total."""
+    setup()
+    from ledger.models import Account
+    from ledger.services.postings import posting_create
+
+    accounts = {a.pk: a for a in Account.objects.filter(pk__in=[source, target])}
+    count, stop_at = 0, time.perf_counter() + seconds
+    while time.perf_counter() < stop_at:
+        posting_create(lines=[(accounts[source], -1), (accounts[target], 1)], description="bench")
+        count += 1
+    results.put({"postings": count, "seconds": seconds})
+
+
+def _run_postings(pairs: list[tuple[int, int]]) -> int:
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    processes = [context.Process(target=_post, args=(queue, s, t, SECONDS)) for s, t in pairs]
+    for process in processes:
+        process.start()
+    counts = [queue.get(timeout=SECONDS + 120)["postings"] for _ in processes]
+    for process in processes:
+        process.join(60)
+    return sum(counts)
+
+
+def _pgbench_tps() -> float:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    conn = ["-h", str(db["HOST"]), "-p", str(db["PORT"]), "-U", str(db["USER"])]
+    subprocess.run(["dropdb", *conn, "--if-exists", PGBENCH_DB], check=True)
+    subprocess.run(["createdb", *conn, PGBENCH_DB], check=True)
+    try:
+        subprocess.run(["pgbench", *conn, "-i", "-q", "-s", str(PGBENCH_SCALE), PGBENCH_DB], check=True,
+                       capture_output=True)  # fmt: skip
+        out = subprocess.run(
+            ["pgbench", *conn, "-n", "-c", str(PROCESSES), "-j", "2", "-T", str(SECONDS), PGBENCH_DB],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        subprocess.run(["dropdb", *conn, "--if-exists", PGBENCH_DB], check=False)
+    match = re.search(r"tps = ([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"pgbench said: {out}")
+    return float(match.group(1))
+
+
+def _measure_p3() -> dict[str, Any]:
+    tag = f"p3-{time.time_ns()}"
+    accounts = _accounts(tag, 2 * PROCESSES)
+    postings = _run_postings([(accounts[2 * i], accounts[2 * i + 1]) for i in range(PROCESSES)])
+    return {"postings_per_s": postings / SECONDS, "pgbench_tps": _pgbench_tps()}
+
+
+def p3_postings(results: dict[str, Any]) -> dict[str, Any]:
+    measured = _measure_p3()
+    ratio = measured["postings_per_s"] / measured["pgbench_tps"]
+    return {
+        "value": round(measured["postings_per_s"], 1),
+        "unit": "postings/s",
+        "reference": round(measured["pgbench_tps"], 1),
+        "reference_name": f"pgbench TPC-B tps (-c {PROCESSES} -j 2, scale {PGBENCH_SCALE})",
+        "ratio": round(ratio, 3),
+        "goal": ">= 0.5",
+        "met": ratio >= 0.5,
+    }
+
+
+def p4_hot_account(results: dict[str, Any]) -> dict[str, Any]:
+    from ledger.models import Account
+
+    p3 = results.get("P3", {}).get("value") or _measure_p3()["postings_per_s"]
+    tag = f"p4-{time.time_ns()}"
+    sources = _accounts(tag, PROCESSES)
+    (hot,) = _accounts(f"{tag}-hot", 1)
+    postings = _run_postings([(source, hot) for source in sources])
+    balance = Account.objects.get(pk=hot).balance_minor
+    ratio = postings / SECONDS / float(p3)
+    return {
+        "value": round(postings / SECONDS, 1),
+        "unit": "postings/s on one account",
+        "reference": round(float(p3), 1),
+        "reference_name": "P3 postings/s",
+        "ratio": round(ratio, 3),
+        "goal": ">= 0.25, exact final balance",
+        "exact_balance": balance == postings,
+        "met": ratio >= 0.25 and balance == postings,
+    }
+
+
+FIGURES = {"P3": p3_postings, "P4": p4_hot_account}
