@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from banking.iso20022 import (
@@ -16,7 +16,7 @@ from banking.iso20022 import (
     TransactionStatusReport,
     render_pain002,
 )
-from banking.models import BankTransfer, TransferBatch, TransferBatchItem
+from banking.models import BankTransfer, BatchStatus, TransferBatch, TransferBatchItem
 from core.ids import ulid
 from ledger.states import Status
 from partners.models import Partner
@@ -145,6 +145,26 @@ def credits_due(*, now: datetime) -> QuerySet[TransferBatchItem]:
         .filter(_due(now))
         .order_by("next_poll_at", "pk")
     )
+
+
+def batches_stalled(*, now: datetime) -> list[tuple[int, int]]:
+    """(batch id, first pending position) of batches with pending items and no sign of life for
+    ``STALE_PROCESSING``: the worker holding their chunk died (its message would come back only
+    after the broker's visibility timeout)."""
+    quiet = now - STALE_PROCESSING
+    pending = (
+        TransferBatchItem.objects.filter(
+            batch__status__in=(BatchStatus.RECEIVED, BatchStatus.PROCESSING),
+            batch__created_at__lt=quiet,
+            transaction__status=Status.PENDING,
+            transaction__set_aside_at__isnull=True,
+        )
+        .values("batch_id")
+        .annotate(first=Min("position"))
+        .values_list("batch_id", "first")
+    )
+    alive = set(TransferBatchItem.objects.filter(transaction__updated_at__gte=quiet).values_list("batch_id", flat=True))
+    return [(batch_id, first) for batch_id, first in pending[:100] if batch_id not in alive]
 
 
 def transfers_due(*, now: datetime) -> QuerySet[BankTransfer]:
