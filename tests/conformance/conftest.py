@@ -11,8 +11,9 @@ A rail's module (``test_<rail>.py``) declares its connectors with ``rail_connect
     def test_cash_in_succeeds(connector): ...
 
 and the ``connector`` fixture (parametrised over the names) builds each one through the
-registry, exactly as the services do. A new provider is done when its name is added there and
-the module passes.
+registry, exactly as the services do. A new provider is done when the module passes with it;
+the mobile-money module lists the installed connectors itself (``installed_connectors``), so a
+wallet's registry line in ``mobilemoney/providers/installed.py`` is its registration here too.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import threading
 import time
 
@@ -23,10 +24,11 @@ from mobilemoney.providers.base import (
     OperationStatus,
     PaymentStatus,
 )
-from partners.registry import ConnectorSettings, get_connector_class
-from sandbox.generic_wallet.accounts import wallet_account_register, wallet_connector_credentials
+from mobilemoney.providers.installed import CONNECTOR_MODULES
+from partners.registry import ConnectorSettings, connector_names, get_connector_class
 from sandbox.services import effects_count
-from tests.conformance.conftest import rail_connectors
+from sandbox.simulators import simulators
+from tests.conformance.conftest import SetupFn, rail_connectors
 from tests.mobilemoney.harness import (
     AMOUNT,
     SIDES,
@@ -38,8 +40,6 @@ from tests.mobilemoney.harness import (
     connector_settings,
     msisdn,
     reference,
-    setup_orange_money,
-    setup_wave,
     signature_timestamp,
     verified_events,
     with_foreign_secrets,
@@ -48,21 +48,33 @@ from tests.mobilemoney.harness import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def setup_generic_wallet(sandbox_url: str) -> ConnectorSettings:
-    account = wallet_account_register(callback_url=callback_url(sandbox_url, "generic_wallet"))
-    return connector_settings("generic_wallet", sandbox_url + "generic-wallet/", wallet_connector_credentials(account))
+def installed_connectors() -> dict[str, SetupFn]:
+    """Every connector of ``mobilemoney/providers/installed.py``, set up on its simulator
+    (``sandbox/simulators.py``): a wallet's registry line is its registration here too."""
+    setups: dict[str, SetupFn] = {}
+    for name in connector_names():
+        if get_connector_class(name).__module__ in CONNECTOR_MODULES:
+            setups[name] = functools.partial(setup_on_simulator, name)
+    return setups
 
 
-# A connector is done when its line here passes the module (docs/adding-a-provider.md).
-CONNECTORS = rail_connectors(
-    {"wave": setup_wave, "orange_money": setup_orange_money, "generic_wallet": setup_generic_wallet}
-)
-RAIL_SIDES = {**SIDES, "generic_wallet": SandboxSide("generic_wallet", "cash_in", "checkout_payment")}
+def setup_on_simulator(name: str, sandbox_url: str) -> ConnectorSettings:
+    simulator = simulators().get(name)
+    assert simulator is not None, f"the connector {name!r} has no simulator (sandbox/<name>/simulator.py)"
+    credentials = simulator.open_account(callback_url(sandbox_url, name.replace("_", "-")))
+    return connector_settings(name, sandbox_url + simulator.prefix, credentials)
+
+
+# A connector is done when it passes this module (docs/adding-a-provider.md): it runs here as soon
+# as its module is listed in CONNECTOR_MODULES and its simulator declares itself.
+CONNECTORS = rail_connectors(installed_connectors())
 
 
 @pytest.fixture
 def side(connector_name: str) -> SandboxSide:
-    return RAIL_SIDES[connector_name]
+    # the simulator records under the connector's name, a cash-in and a checkout payment, unless
+    # it is one of the built-in ones (tests/mobilemoney/harness.py)
+    return SIDES.get(connector_name) or SandboxSide(connector_name, "cash_in", "checkout_payment")
 
 
 # --- cash-in -----------------------------------------------------------------------------------
