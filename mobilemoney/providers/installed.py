@@ -9,4 +9,5 @@ CONNECTOR_MODULES = (
     "mobilemoney.providers.wave",
     "mobilemoney.providers.orange_money",
     "mobilemoney.providers.generic_wallet",
+    "mobilemoney.providers.mixx",
 )
