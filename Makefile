@@ -20,7 +20,7 @@ help:
 	@echo "make lint   ruff check, ruff format --check, mypy"
 	@echo "make openapi  regenerate docs/openapi.yaml, the partner API's schema (a test keeps it equal)"
 	@echo "make audit  known vulnerabilities in the pinned requirements (pip-audit; fails if it cannot audit)"
-	@echo "make bench  benchmarks in bench/ (ratios measured in one run)"
+	@echo "make bench  benchmarks P1..P10 of docs/performance.md (BENCH=P1,P5 for a subset; a quiet machine)"
 	@echo "make dist   the release artifact dist/addon-partner-<version>-<commit>.tar.gz (deploy/deploy.sh installs it)"
 
 $(BIN)/python:
@@ -103,7 +103,10 @@ FUZZ_EXAMPLES ?= 60
 fuzz: venv services
 	DJANGO_ENV=test FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest --create-db -q --durations=5 tests/fuzz
 
-# Benchmarks run against their own database (created afresh), never the demo's.
+# Benchmarks run against their own database (created afresh), never the demo's: every figure of
+# docs/performance.md (P1..P10, then the other bench modules) with its reference measured in the
+# same run; a table at the end and bench/results/latest.json. `BENCH=P1,P5 make bench`: a subset.
+# Run it on a quiet machine (about 25 minutes, P10's soak 10 of them).
 BENCH_DB := postgres://postgres@127.0.0.1:5432/addon_partner_bench
 bench: setup
 	@dropdb -h 127.0.0.1 -U postgres --if-exists addon_partner_bench && scripts/services.sh addon_partner_bench
