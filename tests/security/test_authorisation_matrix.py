@@ -5,7 +5,8 @@ escape it: every route belongs to a family with a rule, and every partner API ro
 Partner API (``/api/v1/``), every method of every route, over real HTTP:
   anonymous → 401 problem+json; a partner without the route's scope → 403; another partner on an
   object → 404; the owner's key of the other mode on the object → 404 (the objects are the
-  contract tour's, tests/contract/tour.py, in test mode: the live key cannot see them).
+  contract tour's, tests/contract/tour.py, in test mode: the live key cannot see them; and a
+  live transaction is not the test key's).
 Admin (``ADMIN_URL``, every generated route): anonymous → redirect to the login page (the login
   page itself and the language switch excepted); a partner's user without staff rights too.
 Docs (``/api/schema|docs|redoc``): anonymous and non-staff → the login page.
@@ -29,6 +30,9 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from clients.python.addon_partner_client import AddonPartnerClient
+from core.money import Money
+from ledger.models import Transaction
+from ledger.services import transaction_create
 from mobilemoney.models import InboundCallback
 from partners.models import ALL_SCOPES, Mode, Partner
 from partners.services import api_credential_issue, partner_create, signing_secret_rotate
@@ -175,6 +179,15 @@ def test_partner_api_matrix(live_server) -> None:  # type: ignore[no-untyped-def
                 if answer.status != expected or not _problem(answer):
                     wrong.append(f"{caller} {method} {url}: {answer.status} (expected {expected} problem+json)")
     assert owner.get(f"{PREFIX}/me").status == 200
+    # and the other way round: a live object (a collection, which holds nothing) is not the test key's
+    live = transaction_create(
+        partner=tourist, mode=Mode.LIVE, kind=Transaction.Kind.COLLECTION, provider="wave", money=Money(500, "XOF")
+    )
+    live_path = f"{PREFIX}/transactions/{live.public_id}"
+    assert callers["live key of the owner"].get(live_path).status == 200  # it exists, in its own mode
+    if owner.get(live_path).status != 404:
+        wrong.append(f"test key GET {live_path} (a live object): not 404")
+    checked += 2
     assert wrong == [], "\n".join(wrong)
     assert checked >= 80, checked
 
