@@ -49,11 +49,16 @@ def bench_partner(name: str, *, scopes: list[str] | None = None) -> BenchPartner
     return BenchPartner(created.partner, created.api_key, created.signing_secret)
 
 
+# the sandbox's secrets of every bench run, chosen here so that P7 can sign Wave's callbacks
+SANDBOX_SECRETS = {"wave_webhook_secret": "bench-" + os.urandom(12).hex()}
+WAVE_WEBHOOK_SECRET = "wave_sn_WHS_" + SANDBOX_SECRETS["wave_webhook_secret"]  # as mobilemoney/demo.py builds it
+
+
 def seed(base_url: str) -> None:
     """The sandbox providers' connections (Wave, Orange Money, Niirpay, banks) pointed at ``base_url``."""
     from partners.demo import DemoContext, run_seeders
 
-    run_seeders(DemoContext(base_url=base_url))
+    run_seeders(DemoContext(base_url=base_url, known_secrets=dict(SANDBOX_SECRETS)))
 
 
 @contextmanager
