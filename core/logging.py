@@ -37,6 +37,8 @@ _KV_RE = re.compile(
 )
 _SIGNATURE_HEADER_RE = re.compile(r"(?i)(\b[a-z-]*signature\s*[:=]\s*)[^\s\"']+")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+# our own credentials named in free text (an API key, a signing secret): the prefix is kept
+_OUR_SECRET_RE = re.compile(r"\b((?:ak|ss)_(?:test|live)_)[A-Za-z0-9_-]{8,}")
 
 
 def mask_phone(value: str) -> str:
@@ -50,6 +52,7 @@ def mask_text(text: str) -> str:
     text = _SIGNATURE_HEADER_RE.sub(lambda m: m.group(1) + REDACTED, text)
     text = _BEARER_RE.sub(lambda m: m.group(1) + " " + REDACTED, text)
     text = _KV_RE.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _OUR_SECRET_RE.sub(lambda m: m.group(1) + REDACTED, text)
     return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), text)
 
 

@@ -52,17 +52,18 @@ def test_the_capture_is_live_masked_and_collects_the_secrets_made() -> None:
     created = partner_create(name="Leaky", mode=Mode.TEST, scopes=list(ALL_SCOPES))
     assert {created.api_key, created.signing_secret} <= capture.secrets
     probe = uuid.uuid4().hex
-    logging.getLogger("tests.probe").warning("probe %s paid +221771234567", probe)
+    logging.getLogger("tests.probe").warning("probe %s paid +221771234567 with %s", probe, created.api_key)
     capture.handler.flush()
     written = (capture.directory / f"{capture.worker}-inprocess.log").read_text()
     line = next(line for line in written.splitlines() if probe in line)
     assert "*********567" in line and "+221771234567" not in line  # masked as in production
+    assert created.api_key not in line and "ak_test_[REDACTED]" in line  # core/logging.py masks our keys
 
 
 def test_a_run_whose_logs_leak_fails_with_a_clear_message(tmp_path: Path) -> None:
     planted = tmp_path / "test_leak.py"
     planted.write_text(
-        "import logging\ndef test_leaks():\n    logging.getLogger('leak').warning('key ak_test_' + 'z' * 43)\n"
+        "import logging\ndef test_leaks():\n    logging.getLogger('leak').warning('encryption key ' + 'z' * 43 + '=')\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in (log_capture.ENV_DIR, "PYTEST_XDIST_WORKER")}
     result = subprocess.run(
@@ -73,4 +74,4 @@ def test_a_run_whose_logs_leak_fails_with_a_clear_message(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
     assert "1 passed" in result.stdout
     assert "LOG HYGIENE: log lines hold secrets or personal data" in result.stdout
-    assert "an API key" in result.stdout and "z" * 43 not in result.stdout.replace("'z' * 43", "")
+    assert "a Fernet key" in result.stdout and "z" * 43 not in result.stdout.replace("'z' * 43", "")
