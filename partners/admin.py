@@ -189,13 +189,15 @@ class SigningSecretAdmin(ReadOnlyModelAdmin):
 @admin.register(ProviderConnection)
 class ProviderConnectionAdmin(OnboardingPermissions, admin.ModelAdmin):
     form = ProviderConnectionForm
-    list_display = ("public_id", "partner", "connector", "mode", "base_url", "is_enabled", "updated_at")
+    list_display = (
+        "public_id", "partner", "provider_code", "connector", "mode", "base_url", "is_enabled", "updated_at",
+    )  # fmt: skip
     list_filter = ("mode", "connector", "is_enabled")
     list_select_related = ("partner",)
     search_fields = ("public_id", "connector", "partner__code", "partner__name")
     fields = (
-        "partner", "mode", "connector", "base_url", "credentials_json", "connect_timeout_seconds",
-        "read_timeout_seconds", "limits", "is_enabled",
+        "partner", "mode", "connector", "provider_code", "currency", "base_url", "credentials_json",
+        "connect_timeout_seconds", "read_timeout_seconds", "limits", "is_enabled",
     )  # fmt: skip
     raw_id_fields = ("partner",)
     actions = ["test_connection"]
@@ -215,6 +217,8 @@ class ProviderConnectionAdmin(OnboardingPermissions, admin.ModelAdmin):
             read_timeout_seconds=data["read_timeout_seconds"],
             limits=data["limits"] or {},
             is_enabled=data["is_enabled"],
+            provider_code=data["provider_code"],
+            currency=data["currency"],
         )
         _copy_saved(obj, saved)
 

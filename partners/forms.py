@@ -67,7 +67,7 @@ class ProviderConnectionForm(forms.ModelForm):
     class Meta:
         model = ProviderConnection
         fields = ["partner", "mode", "connector", "base_url", "connect_timeout_seconds", "read_timeout_seconds"]
-        fields += ["limits", "is_enabled"]
+        fields += ["limits", "is_enabled", "provider_code", "currency"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -76,6 +76,10 @@ class ProviderConnectionForm(forms.ModelForm):
         status = "•••• set" if stored and self.instance.credentials else "not set"
         self.fields["credentials_json"].help_text = f"{status}. {self.fields['credentials_json'].help_text}"
         self.initial["credentials_json"] = ""  # never rendered back
+        self.fields["currency"].required = False  # XOF unless said (partners/providers.py)
+
+    def clean_currency(self) -> str:
+        return str(self.cleaned_data["currency"] or "XOF").upper()
 
     def clean_credentials_json(self) -> dict[str, Any] | None:
         raw = self.cleaned_data["credentials_json"].strip()

@@ -280,6 +280,8 @@ def provider_connection_upsert(
     read_timeout_seconds: float | None = None,
     limits: Mapping[str, Any] | None = None,
     is_enabled: bool | None = None,
+    provider_code: str | None = None,
+    currency: str | None = None,
 ) -> ProviderConnection:
     """Create or update the connection (partner, mode, connector); ``None`` keeps a value."""
     with transaction.atomic():
@@ -293,6 +295,8 @@ def provider_connection_upsert(
             ("read_timeout_seconds", read_timeout_seconds),
             ("limits", None if limits is None else dict(limits)),
             ("is_enabled", is_enabled),
+            ("provider_code", provider_code),  # a provider added as data (partners/providers.py)
+            ("currency", currency),
         ):
             if value is not None:
                 setattr(row, name, value)

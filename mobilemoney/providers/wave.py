@@ -261,7 +261,7 @@ class WaveConnector(MobileMoneyProvider):
                 raise RecordUnreadable("wave transactions: no items or page_info")
             lines.extend(wave_line(item) for item in items)
             if info.get("has_next_page") is not True:
-                return DayRecord(provider="wave", business_date=business_date, lines=tuple(lines))
+                return DayRecord(provider=self.settings.provider_label, business_date=business_date, lines=tuple(lines))
             if not info.get("end_cursor"):
                 raise RecordUnreadable("wave transactions: a next page without a cursor")
             params = {**params, "after": str(info["end_cursor"])}
