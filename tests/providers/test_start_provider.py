@@ -56,7 +56,7 @@ def test_the_scaffold_lints_and_meets_the_not_supported_expectations(checkout: P
         "sandbox/kash_sn/__init__.py",
         "sandbox/kash_sn/simulator.py",
         "sandbox/kash_sn/urls.py",
-        "docs/providers/kash_sn.md",
+        str(Path("docs", "providers", "kash_sn.md")),
     }
     now, scaffolded = (load(root / INSTALLED, f"installed_{n}") for n, root in enumerate((ROOT, checkout)))
     assert (*now.CONNECTOR_MODULES, "mobilemoney.providers.kash_sn") == scaffolded.CONNECTOR_MODULES
@@ -113,7 +113,7 @@ def test_the_scaffold_lints_and_meets_the_not_supported_expectations(checkout: P
 )
 def test_a_bad_or_taken_name_is_refused_and_writes_nothing(checkout: Path, name: str, error: str) -> None:
     (checkout / "docs/providers").mkdir(parents=True)
-    (checkout / "docs/providers/kash.md").write_text("# Kash\n")
+    (checkout / "docs" / "providers" / "kash.md").write_text("# Kash\n")
     before = tree(checkout)
 
     with pytest.raises(CommandError, match=error):

@@ -4,7 +4,7 @@ manage.py start_provider NAME --rail mobile_money [--root DIR]
 
 writes ``mobilemoney/providers/NAME.py`` (the connector: every operation "not supported" until
 its TODO is done), ``sandbox/NAME/`` (the simulator's skeleton, found by sandbox/simulators.py),
-``docs/providers/NAME.md`` and NAME's line in ``mobilemoney/providers/installed.py``, which is also
+its page in ``docs/providers/`` and NAME's line in ``mobilemoney/providers/installed.py``, which is also
 its registration in the conformance suite. A bad or taken name writes nothing.
 """
 
