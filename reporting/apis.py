@@ -94,6 +94,7 @@ class StatementApi(PartnerApiView):
                 description="with `Accept: text/csv` (or `?format=csv`): one row per entry, columns "
                 + ", ".join(STATEMENT_HEADER),
             ),
+            404: OpenApiResponse(description="You have no account in this currency in the mode of your key."),
         },
         tags=["account"],
     )

@@ -21,13 +21,21 @@ _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _ANY_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
-def text_problem(value: str, *, line_breaks: bool = True) -> str | None:
-    """Why ``value`` cannot travel as text (None when it can). ``line_breaks=False`` also refuses
-    tab, LF and CR (identifiers, names: one line of an ISO 20022 or provider field)."""
+def unreadable_problem(value: str) -> str | None:
+    """Why no store or wire of ours can hold ``value`` at all (NUL, a lone surrogate), or None."""
     if "\x00" in value:
         return "Null characters are not allowed."
     if _SURROGATE_RE.search(value):
         return "Must be valid Unicode text (no lone surrogates)."
+    return None
+
+
+def text_problem(value: str, *, line_breaks: bool = True) -> str | None:
+    """Why ``value`` cannot travel as text (None when it can). ``line_breaks=False`` also refuses
+    tab, LF and CR (identifiers, names: one line of an ISO 20022 or provider field)."""
+    unreadable = unreadable_problem(value)
+    if unreadable is not None:
+        return unreadable
     if (_CONTROL_RE if line_breaks else _ANY_CONTROL_RE).search(value):
         return "Control characters are not allowed."
     return None

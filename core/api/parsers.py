@@ -19,20 +19,10 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # not in the stubs
 from rest_framework.utils import json
 
+from core.api.fields import unreadable_problem
 from core.errors import FieldError, ValidationFailed
 
 MAX_JSON_DEPTH = 32
-_UNREADABLE = "Null characters and lone surrogates are not allowed."
-
-
-def _is_unreadable(text: str) -> bool:
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _path(parent: str, key: str | int) -> str:
@@ -49,8 +39,9 @@ def json_problems(document: Any, *, max_depth: int = MAX_JSON_DEPTH) -> list[Fie
     while stack and len(problems) < 20:
         where, value, depth = stack.pop()
         if isinstance(value, str):
-            if _is_unreadable(value):
-                problems.append(FieldError(where, _UNREADABLE))
+            problem = unreadable_problem(value)
+            if problem is not None:
+                problems.append(FieldError(where, problem))
             continue
         if not isinstance(value, Mapping | list):
             continue
@@ -59,8 +50,9 @@ def json_problems(document: Any, *, max_depth: int = MAX_JSON_DEPTH) -> list[Fie
             continue
         items = value.items() if isinstance(value, Mapping) else enumerate(value)
         for key, child in items:
-            if isinstance(key, str) and _is_unreadable(key):
-                problems.append(FieldError(where, f"A key: {_UNREADABLE}"))
+            problem = unreadable_problem(key) if isinstance(key, str) else None
+            if problem is not None:
+                problems.append(FieldError(where, f"A key: {problem}"))
                 continue
             stack.append((_path(where, key), child, depth + 1))
     return sorted(problems, key=lambda problem: problem.field)

@@ -4,6 +4,7 @@ through Django's test client, and a count of every table of ours (to prove nothi
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 import uuid
@@ -56,6 +57,7 @@ def _walk(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:
 
 def _openapi_path(route: str) -> str:
     route = route.replace("^", "").replace("/?$", "").replace("$", "")
+    route = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)  # a re_path's named group
     return "/" + route.replace("<str:", "{").replace(">", "}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 from typing import Any
+from wsgiref.util import setup_testing_defaults
 
 import pytest
 from lxml import etree
@@ -219,3 +220,22 @@ def test_a_body_over_the_limit_is_a_413_problem(client: Any, db: None, operation
     response = caller.send(operation, b"{" + b" " * (20 * 1024 * 1024) + b"}", "application/json")
     assert (response.status_code, response["Content-Type"]) == (413, "application/problem+json"), response.content
     assert response.json()["code"] == "payload_too_large"
+
+
+# --- a charset that is a codec but not a text encoding -----------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/v1/transactions?limit=1", "/callbacks/wave?x=1", "/health/live?x=1"])
+def test_a_non_text_charset_is_a_415_problem_before_django_builds_the_request(db: None, path: str) -> None:
+    """Django decodes the query string with the declared charset while it builds the request,
+    before any middleware: ``bz2_codec`` was a bare 500 on every URL with a query string."""
+    from config.wsgi import application  # the application gunicorn serves
+
+    url, _, query = path.partition("?")
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": url, "QUERY_STRING": query}
+    setup_testing_defaults(environ)
+    environ["CONTENT_TYPE"] = "text/plain; charset=bz2_codec"
+    answer: list[Any] = []
+    body = b"".join(application(environ, lambda status, headers, *_: answer.extend([status, dict(headers)])))
+    assert answer[0] == "415 Unsupported Media Type" and answer[1]["Content-Type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "unsupported_media_type"
