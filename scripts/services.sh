@@ -16,6 +16,20 @@ if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
 fi
 pg_isready -q -h "$PGHOST" -p "$PGPORT" || { echo "PostgreSQL did not start" >&2; exit 1; }
 
+# The suite runs on two workers, and its concurrency tests open 50 connections each (threads, or
+# gunicorn behind them): PostgreSQL's default of 100 connections is too few for two at once. A
+# local server of this machine is raised to PG_MIN_CONNECTIONS (restarted once, when it is lower).
+PG_MIN_CONNECTIONS=${PG_MIN_CONNECTIONS:-300}
+current=$(psql -h "$PGHOST" -p "$PGPORT" -U postgres -tAc "SHOW max_connections")
+if [[ "$PGHOST" == 127.0.0.1 && "$current" -lt "$PG_MIN_CONNECTIONS" ]]; then
+  echo "PostgreSQL allows $current connections: raising it to $PG_MIN_CONNECTIONS (restart)"
+  psql -h "$PGHOST" -p "$PGPORT" -U postgres -qc "ALTER SYSTEM SET max_connections = $PG_MIN_CONNECTIONS"
+  version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
+  pg_ctlcluster --skip-systemctl-redirect "${version:-15}" main restart
+  for _ in $(seq 1 30); do pg_isready -q -h "$PGHOST" -p "$PGPORT" && break; sleep 1; done
+  pg_isready -q -h "$PGHOST" -p "$PGPORT" || { echo "PostgreSQL did not come back" >&2; exit 1; }
+fi
+
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   echo "Redis is down: starting it"
   mkdir -p /var/lib/redis /var/log/redis
