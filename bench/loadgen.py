@@ -19,6 +19,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 # (method, path with query, headers, body) → the bytes of one request
 RequestFactory = Callable[[int], bytes]
@@ -55,13 +56,15 @@ class Run:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
-    def summary(self, expected: int) -> dict[str, float | int]:
+    def summary(self, expected: int) -> dict[str, Any]:
         return {
             "requests": self.count,
             "per_s": round(self.rate(), 1),
             "p50_ms": round(self.percentile(50) * 1000, 2),
             "p99_ms": round(self.percentile(99) * 1000, 2),
             "errors": self.errors(expected),
+            "statuses": {str(status): count for status, count in sorted(self.statuses.items())},
+            "transport_errors": self.transport_errors,
         }
 
 
