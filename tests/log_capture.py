@@ -106,12 +106,17 @@ def _recording(function: Callable[..., Any], collect: Callable[[Any, dict[str, A
     return wrapper
 
 
+# Credential fields that hold a secret (a project id or a merchant code is a credential's name,
+# not a secret: it may be logged, in a URL for one).
+SECRET_FIELD_WORDS = ("secret", "key", "token", "password", "pin", "private", "signature")
+
+
 def _credential_values(result: Any, kwargs: dict[str, Any]) -> Iterator[object]:
-    def walk(value: Any) -> Iterator[object]:
+    def walk(value: Any, name: str = "") -> Iterator[object]:
         if isinstance(value, dict):
-            for item in value.values():
-                yield from walk(item)
-        elif isinstance(value, str):
+            for key, item in value.items():
+                yield from walk(item, str(key))
+        elif isinstance(value, str) and any(word in name.lower() for word in SECRET_FIELD_WORDS):
             yield value
 
     yield from walk(kwargs.get("credentials") or {})
