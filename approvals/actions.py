@@ -24,6 +24,7 @@ from ledger.services import (
     account_get_or_create_partner_account,
     account_set_overdraft_limit,
     outcome_apply,
+    transaction_review_close,
 )
 from ledger.states import Cause, Status
 from mobilemoney.models import CheckoutSession
@@ -153,6 +154,8 @@ def force_resolve_execute(request: ApprovalRequest, actor: dict[str, Any]) -> Ex
     )
     if not applied.moved:
         raise BusinessRuleViolation(f"{transaction.public_id} is {applied.status} now: nothing was applied.")
+    # resolved: it leaves the queue of transactions to resolve (the reason stays on its page)
+    transaction_review_close(transaction_pk=transaction.pk, note=f"resolved by staff (request {request.pk})")
     return Executed({"status": applied.status, "transaction": transaction.public_id})
 
 

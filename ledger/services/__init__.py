@@ -20,7 +20,12 @@ from ledger.services.outbox import outbox_record
 from ledger.services.outcomes import Applied, outcome_apply, transaction_claim
 from ledger.services.postings import UnbalancedPosting, accounts_lock, posting_create, posting_reverse
 from ledger.services.provider_calls import calls_about, provider_calls_purge
-from ledger.services.review import item_guard, transaction_flag_for_review, transaction_set_aside
+from ledger.services.review import (
+    item_guard,
+    transaction_flag_for_review,
+    transaction_review_close,
+    transaction_set_aside,
+)
 from ledger.services.transactions import (
     transaction_create,
     transaction_payload,
@@ -57,6 +62,7 @@ __all__ = [
     "transaction_create",
     "transaction_flag_for_review",
     "transaction_payload",
+    "transaction_review_close",
     "transaction_set_aside",
     "transaction_transition",
     "transactions_create_bulk",

@@ -45,6 +45,20 @@ def transaction_set_aside(*, transaction_pk: int, reason: str) -> bool:
     return changed == 1
 
 
+def transaction_review_close(*, transaction_pk: int, note: str) -> bool:
+    """Staff have resolved what the flag asked them to look at: the transaction leaves the queue.
+
+    The reason is kept, prefixed by ``note``, so the page still says why it was there. Returns
+    whether a flag was lowered now.
+    """
+    transaction = Transaction.objects.filter(pk=transaction_pk, needs_review=True).first()
+    if transaction is None:
+        return False
+    closed = f"{note}: {transaction.review_reason}" if transaction.review_reason else note
+    rows = Transaction.objects.filter(pk=transaction_pk, needs_review=True)
+    return rows.update(needs_review=False, review_reason=closed[:REASON_LENGTH]) == 1
+
+
 @contextmanager
 def item_guard(*, work: str, transaction: Transaction | None, item: str = "") -> Iterator[None]:
     """Run one item of a loop: an unexpected error is logged with the item's ids, the item's

@@ -24,9 +24,9 @@ from approvals.tasks import expire_requests
 from backoffice.models import AuditRecord
 from core.errors import BusinessRuleViolation, Conflict, GatewayError, PermissionDenied
 from core.outcomes import Outcome
-from ledger.models import Hold, TransactionEvent
+from ledger.models import Hold, Transaction, TransactionEvent
 from ledger.selectors import ledger_check
-from ledger.services import outcome_apply
+from ledger.services import outcome_apply, transaction_flag_for_review
 from ledger.states import Cause
 from partners.selectors import signing_secret_values_active
 from tests.approvals.conftest import ALL_ACTIONS, scenario, unknown_cash_in
@@ -130,6 +130,18 @@ def test_force_resolution_captures_once_and_names_both_people(maker, checker, li
     assert staff_event.cause == "staff"
     assert (staff_event.actor["maker"], staff_event.actor["checker"]) == ("awa.operator", "moussa.supervisor")
     assert staff_event.detail["evidence"] == "Wave statement line 42"
+
+
+def test_a_force_resolved_transaction_leaves_the_queue_with_its_reason_kept(maker, checker, live_partner) -> None:  # type: ignore[no-untyped-def]
+    txn = unknown_cash_in(live_partner)
+    assert transaction_flag_for_review(transaction_pk=txn.pk, reason="unknown for more than a day")
+    approval = resolve_request(maker, txn.public_id, "failed", "Wave says never received")
+    approval_request_approve(approval=approval, checker=checker)
+    txn.refresh_from_db()
+    assert txn.status == "failed" and Hold.objects.get(transaction=txn).status == "released"
+    assert not txn.needs_review
+    assert txn.review_reason == f"resolved by staff (request {approval.pk}): unknown for more than a day"
+    assert not Transaction.objects.filter(pk=txn.pk, needs_review=True).exists()
 
 
 def test_a_request_no_longer_valid_when_executed_fails_and_changes_nothing(maker, checker, live_partner) -> None:  # type: ignore[no-untyped-def]
