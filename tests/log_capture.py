@@ -227,6 +227,16 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     _record_generators()
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Put the handler back when logging was configured again since the last test: Celery's
+    setup_logging runs ``dictConfig`` (core/task_context.py), which removes every root handler."""
+    if _capture is not None and _capture.handler is not None:
+        root = logging.getLogger()
+        if _capture.handler not in root.handlers:
+            root.addHandler(_capture.handler)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _capture is None:
