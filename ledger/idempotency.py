@@ -23,7 +23,8 @@ has ``.partner`` and ``.mode``), or else from ``request.partner`` and ``request.
 ``@idempotent(one_transaction=True)`` is the accept path of the money-moving creates
 (docs/performance.md): claim, the view's service and the stored response in ONE database
 transaction (the view's own ``atomic`` blocks become savepoints in it; work enqueued with
-``enqueue_on_commit`` leaves after it commits). Only for views that call no provider and wait
+``enqueue_on_commit`` leaves after it commits; the funds check's lock on the partner's account
+is taken last, ``ledger.services.transactions.holds_reserved_last``). Only for views that call no provider and wait
 for nothing: a transaction is never held across a provider call (docs/conventions.md §7).
 """
 
@@ -52,6 +53,7 @@ from ledger.services.idempotency import (
     idempotency_fingerprint,
     idempotency_key_validate,
 )
+from ledger.services.transactions import holds_reserved_last
 from partners.models import Partner
 
 KEY_HEADER = "Idempotency-Key"
@@ -131,11 +133,13 @@ def _in_one_transaction(
         record = idempotency_claim_here(partner=partner, mode=mode, key=key, fingerprint=fingerprint)
         if record is None:
             return None
-        # any exception rolls the claim back with the work: nothing happened, the key stays free
-        rendered = _rendered(view, request, method(view, request, *args, **kwargs), *args, **kwargs)
-        idempotency_complete(
-            record=record, status=rendered.status_code, headers=dict(rendered.items()), body=rendered.content
-        )
+        # any exception rolls the claim back with the work: nothing happened, the key stays free;
+        # the partner's account is locked (funds check) only at the end, just before the commit
+        with holds_reserved_last():
+            rendered = _rendered(view, request, method(view, request, *args, **kwargs), *args, **kwargs)
+            idempotency_complete(
+                record=record, status=rendered.status_code, headers=dict(rendered.items()), body=rendered.content
+            )
     return rendered
 
 

@@ -24,13 +24,10 @@ from __future__ import annotations
 import copy
 import ipaddress
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.utils import timezone
@@ -39,6 +36,7 @@ from rest_framework.request import Request
 
 from core.errors import AuthenticationFailed, ErrorCode, GatewayError, PermissionDenied
 from core.logging import partner_var
+from core.short_cache import ShortCache
 from core.signing import SignatureHeaderError, parse_signature_header, timestamp_is_fresh, verify
 from partners.guards import RateDecision, request_guard
 from partners.models import ApiCredential, Mode, Partner
@@ -49,36 +47,9 @@ logger = logging.getLogger("partners.auth")
 
 SIGNED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 WWW_AUTHENTICATE = 'Bearer realm="addon-partner"'
-CACHE_MAX_ENTRIES = 10_000  # keys and (partner, mode) pairs per process; emptied past it
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _ShortCache(dict[K, tuple[float, V]]):
-    """What a process read, for a few seconds (``PARTNER_AUTH_CACHE_SECONDS``; 0 turns it off)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lock = threading.Lock()
-
-    def fetch(self, key: K, load: Any) -> V:
-        ttl = float(settings.PARTNER_AUTH_CACHE_SECONDS)
-        now = time.monotonic()
-        hit = self.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        value = load()
-        if ttl > 0 and value is not None:
-            with self.lock:
-                if len(self) >= CACHE_MAX_ENTRIES:
-                    self.clear()
-                self[key] = (now + ttl, value)
-        return value
-
-
-_credentials: _ShortCache[str, ApiCredential] = _ShortCache()
-_secrets: _ShortCache[tuple[int, str], list[str]] = _ShortCache()
+_credentials: ShortCache[str, ApiCredential | None] = ShortCache("PARTNER_AUTH_CACHE_SECONDS")
+_secrets: ShortCache[tuple[int, str], list[str]] = ShortCache("PARTNER_AUTH_CACHE_SECONDS")
 
 
 def auth_cache_clear() -> None:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from core.errors import BusinessRuleViolation, ErrorCode
 from core.money import Money
+from core.short_cache import ShortCache
 from partners.models import Partner, PartnerDailyUsage, PartnerLimit
 
 
@@ -70,8 +71,17 @@ class Allowance:
             )
 
 
+# read by every acceptance: kept ``CONFIGURATION_CACHE_SECONDS`` per process (core/short_cache.py),
+# so a limit set, changed or removed applies on every worker within that time ("no limit" is kept
+# too, as a one-element tuple: most partners have none)
+_limits: ShortCache[tuple[int, str, str, str], tuple[PartnerLimit | None]] = ShortCache("CONFIGURATION_CACHE_SECONDS")
+
+
 def limit_get(*, partner: Partner, mode: str, rail: str, currency: str) -> PartnerLimit | None:
-    return PartnerLimit.objects.filter(partner_id=partner.pk, mode=mode, rail=rail, currency=currency).first()
+    def load() -> tuple[PartnerLimit | None]:
+        return (PartnerLimit.objects.filter(partner_id=partner.pk, mode=mode, rail=rail, currency=currency).first(),)
+
+    return _limits.fetch((partner.pk, mode, rail, currency), load)[0]
 
 
 def limit_allowance(*, partner: Partner, mode: str, rail: str, currency: str, amounts: Sequence[int]) -> Allowance:

@@ -10,6 +10,7 @@ connector's rail comes from the registry.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from django.db.models import Q, QuerySet
 
 from core.errors import BusinessRuleViolation, ErrorCode, FieldError, ServiceUnavailable, ValidationFailed
 from core.money import MoneyError, exponent
+from core.short_cache import ShortCache
 from partners.models import PROVIDER_CODE_RE, Mode, Partner, ProviderConnection, Rail
 from partners.registry import get_connector_class, is_registered, rail_of
 from partners.services import partner_register, provider_connection_upsert
@@ -49,10 +51,20 @@ def connector_rail(connector: str) -> str | None:
     return rail_of(get_connector_class(connector)) if is_registered(connector) else None
 
 
+# What the accept path reads on every request, kept ``CONFIGURATION_CACHE_SECONDS`` per process
+# (core/short_cache.py): a provider disabled, removed or added reaches every worker within it.
+_codes: ShortCache[str, list[str]] = ShortCache("CONFIGURATION_CACHE_SECONDS")
+_resolved: ShortCache[tuple[str, str], ProviderConnection] = ShortCache("CONFIGURATION_CACHE_SECONDS")
+
+
 def provider_codes(*, rail: str) -> list[str]:
     """Every provider code with a connection on ``rail`` (any mode, enabled or not)."""
-    rows = ProviderConnection.objects.values_list("provider_code", "connector").distinct()
-    return sorted({code or connector for code, connector in rows if connector_rail(connector) == rail})
+
+    def load() -> list[str]:
+        rows = ProviderConnection.objects.values_list("provider_code", "connector").distinct()
+        return sorted({code or connector for code, connector in rows if connector_rail(connector) == rail})
+
+    return list(_codes.fetch(rail, load))
 
 
 def provider_connection_resolve(*, provider: str, mode: str) -> ProviderConnection:
@@ -63,6 +75,10 @@ def provider_connection_resolve(*, provider: str, mode: str) -> ProviderConnecti
     ``provider_not_configured``) when it exists in the other mode only, or is a connector's
     name never configured.
     """
+    return copy.copy(_resolved.fetch((provider, mode), lambda: _resolve(provider=provider, mode=mode)))
+
+
+def _resolve(*, provider: str, mode: str) -> ProviderConnection:
     rows = list(provider_connections(provider=provider).filter(mode=mode)[:2])
     enabled = [row for row in rows if row.is_enabled]
     if len(enabled) == 1:

@@ -40,7 +40,17 @@ def outbox_record(
     """
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_record must run inside the DB transaction of the change it describes.")
-    return OutboxEvent.objects.create(
+    event = outbox_event(type=type, aggregate=aggregate, partner=partner, mode=mode, payload=payload)
+    event.save(force_insert=True)
+    return event
+
+
+def outbox_event(
+    *, type: str, aggregate: Aggregate, partner: Partner, mode: str, payload: dict[str, Any]
+) -> OutboxEvent:
+    """The outbox row ``outbox_record`` writes, not yet saved: for a caller that writes it together
+    with the change's other rows (``core.db.insert_together``), inside the change's DB transaction."""
+    return OutboxEvent(
         type=type,
         aggregate_type=aggregate_type_of(aggregate),
         aggregate_id=aggregate.public_id,

@@ -1,8 +1,10 @@
 """The accept path's shortcuts keep every guarantee (docs/performance.md), against real gunicorn
-workers running with the production authentication cache (PARTNER_AUTH_CACHE_SECONDS=2):
+workers running with the production per-process caches (PARTNER_AUTH_CACHE_SECONDS=2,
+CONFIGURATION_CACHE_SECONDS=2, core/short_cache.py):
 
 - a revoked API key and a rotated-out signing secret are refused by every web worker within 5 s,
-  though each worker reuses what it read in between;
+  though each worker reuses what it read in between; so are cash-ins to a provider just disabled
+  and cash-ins over a partner limit just set;
 - 100 identical cash-ins released together through the one-transaction accept path move money
   once: one transaction, one hold, one outbox row, every answer the original (or a 409).
 """
@@ -19,7 +21,8 @@ from bench.common import seed
 from clients.python.addon_partner_client import AddonPartnerClient, ApiResponse
 from ledger.models import Hold, OutboxEvent, Transaction
 from ledger.selectors import ledger_check
-from partners.models import Mode
+from partners.models import Mode, PartnerLimit
+from partners.providers import provider_enable
 from partners.services import (
     PartnerCreated,
     api_credential_revoke,
@@ -38,7 +41,8 @@ CASH_INS = "/api/v1/mobile-money/cash-ins"
 @pytest.fixture(scope="module")
 def web(django_db_setup: None) -> Iterator[str]:
     # two workers of four threads each, as `make run`; the production cache (the suite's default is 0)
-    with gunicorn(workers=2, env={"WEB_THREADS": "4", "PARTNER_AUTH_CACHE_SECONDS": "2"}) as (base, _):
+    env = {"WEB_THREADS": "4", "PARTNER_AUTH_CACHE_SECONDS": "2", "CONFIGURATION_CACHE_SECONDS": "2"}
+    with gunicorn(workers=2, env=env) as (base, _):
         yield base
 
 
@@ -46,14 +50,16 @@ def _partner() -> PartnerCreated:
     return partner_create(name=f"Cache {time.time_ns()}", mode=Mode.TEST, scopes=["mobile_money.cash_in"])
 
 
-def _seconds_until_refused(call: Callable[[], ApiResponse], code: str, *, changed_at: float) -> float:
-    """Call until ten answers in a row are 401 ``code`` (new connections: both workers answer);
-    how long after ``changed_at`` the last accepted answer came."""
+def _seconds_until_refused(
+    call: Callable[[], ApiResponse], code: str, *, changed_at: float, status: int = 401
+) -> float:
+    """Call until ten answers in a row are ``status`` ``code`` (new connections: both workers
+    answer); how long after ``changed_at`` the last accepted answer came."""
     last_accepted, in_a_row = changed_at, 0
     deadline = changed_at + 3 * REFUSED_WITHIN_SECONDS
     while in_a_row < 10 and time.monotonic() < deadline:
         answer = call()
-        if answer.status == 401:
+        if answer.status == status:
             assert answer.body["code"] == code
             in_a_row += 1
         else:
@@ -128,3 +134,50 @@ def test_100_identical_cash_ins_together_move_money_once(web: str) -> None:
     assert OutboxEvent.objects.filter(aggregate_id=txn.public_id).count() == 1
     assert originals[0].body["id"] == txn.public_id
     assert ledger_check().is_ok
+
+
+def _cash_in_call(web: str) -> tuple[PartnerCreated, Callable[[], ApiResponse]]:
+    seed(web)
+    created = _partner()
+    client = AddonPartnerClient(web, created.api_key, created.signing_secret)
+    calls = iter(range(10**6))
+
+    def call() -> ApiResponse:
+        n = next(calls)
+        body = {"provider": "wave", "msisdn": "+221770000001", "amount": "1500", "currency": "XOF",
+                "client_reference": f"cache-{n}"}  # fmt: skip
+        return client.request("POST", CASH_INS, json=body, idempotency_key=f"cache-{time.time_ns()}-{n}")
+
+    return created, call
+
+
+# The two tests below change what every other test of the module reads (a provider, a limit):
+# they come last, and put it back.
+
+
+def test_a_partner_limit_set_is_applied_by_every_worker_within_5_s(web: str) -> None:
+    created, call = _cash_in_call(web)
+    _warm(call, 202)  # both workers have read "no limit" for this partner
+
+    PartnerLimit.objects.create(
+        partner=created.partner, mode=Mode.TEST, rail="mobile_money", currency="XOF", max_per_transaction_minor=1000
+    )
+    changed_at = time.monotonic()
+    seconds = _seconds_until_refused(call, "limit_exceeded", changed_at=changed_at, status=422)
+    assert seconds <= REFUSED_WITHIN_SECONDS
+    accepted = Transaction.objects.filter(partner=created.partner).count()
+    assert (call().status, Transaction.objects.filter(partner=created.partner).count()) == (422, accepted)
+
+
+def test_a_disabled_provider_is_refused_by_every_worker_within_5_s(web: str) -> None:
+    created, call = _cash_in_call(web)
+    _warm(call, 202)
+    try:
+        assert provider_enable(provider="wave", enabled=False, mode=Mode.TEST) == 1
+        changed_at = time.monotonic()
+        seconds = _seconds_until_refused(call, "provider_disabled", changed_at=changed_at, status=422)
+        assert seconds <= REFUSED_WITHIN_SECONDS
+        accepted = Transaction.objects.filter(partner=created.partner).count()
+        assert (call().status, Transaction.objects.filter(partner=created.partner).count()) == (422, accepted)
+    finally:
+        provider_enable(provider="wave", enabled=True, mode=Mode.TEST)
