@@ -67,9 +67,9 @@ def gateway(*, app: str = "bench.wsgi", env: dict[str, str] | None = None) -> It
     from tests.processes import gunicorn
 
     # `make bench` runs under DJANGO_ENV=test (its own database): the web tier gets production's
-    # authentication cache back (the suite's default is 0)
+    # per-process caches back (core/short_cache.py; the suite's default is 0)
     settings = {"WEB_THREADS": str(WEB_THREADS), "SANDBOX_LATENCY_MS": "0", "LOG_LEVEL": "WARNING",
-                "PARTNER_AUTH_CACHE_SECONDS": "2", **(env or {})}  # fmt: skip
+                "PARTNER_AUTH_CACHE_SECONDS": "2", "CONFIGURATION_CACHE_SECONDS": "2", **(env or {})}  # fmt: skip
     with gunicorn(workers=WEB_WORKERS, env=settings, app=app) as (base, process):
         seed(base)
         yield base, process

@@ -596,6 +596,16 @@ PARTNER_AUTH_CACHE_SECONDS = env.number(
 )
 if not 0 <= PARTNER_AUTH_CACHE_SECONDS <= 5:
     raise ImproperlyConfigured("PARTNER_AUTH_CACHE_SECONDS must be between 0 and 5.")
+# The same for what every acceptance reads besides credentials (core/short_cache.py): provider
+# connections and codes, partner limits. A provider disabled or a limit changed reaches every
+# worker within it (at most 5 s). The suite reads afresh (0).
+CONFIGURATION_CACHE_SECONDS = env.number(
+    "CONFIGURATION_CACHE_SECONDS",
+    "0" if IS_TEST else "2",
+    description="how long a process reuses provider connections, provider codes and partner limits (s, at most 5)",
+)
+if not 0 <= CONFIGURATION_CACHE_SECONDS <= 5:
+    raise ImproperlyConfigured("CONFIGURATION_CACHE_SECONDS must be between 0 and 5.")
 
 # --- observability (docs/architecture.md §8) ------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", description="root log level")
