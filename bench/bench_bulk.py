@@ -2,8 +2,9 @@
 POST to the 202, on the gateway under gunicorn, the peak resident memory of the worker that
 took it), and 100,000 items through ``batch_create`` in a fresh process (the API takes at most
 10,000 items a request, so a 100,000-line salary file is ten requests; this measures the
-service on the whole file at once). Goals: 10,000 items <= 2 s, 100,000 <= 20 s, peak <= 300 MB.
-The 100,000-transaction pain.001 is bench_pain001.py's figure.
+service on the whole file at once), and a 100,000-transaction pain.001 through
+``banking.services.batch_receive`` (parse and create, bench_pain001.py, in a fresh process).
+Goals: 10,000 items <= 2 s, 100,000 <= 20 s (both 100,000 figures), peak <= 300 MB.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import resource
 import time
 from typing import Any
 
+from bench.bench_pain001 import measure as pain001_measure
 from bench.common import bench_partner, gateway, in_fresh_process, seed, setup
 from mobilemoney.validation import MAX_ITEMS
 
@@ -100,17 +102,20 @@ def _service(results: Any, size: int) -> None:
 def p5_bulk_ingest(results: dict[str, Any]) -> dict[str, Any]:
     api = _through_the_api(10_000)
     service = in_fresh_process(_service, 100_000)
-    peak = max(api["worker_peak_rss_mb"], service["peak_rss_mb"])
+    pain001 = pain001_measure("service", 100_000, traced=False)
+    peak = max(api["worker_peak_rss_mb"], service["peak_rss_mb"], pain001["ru_maxrss_mb"])
     return {
         "value": api["seconds"],
         "unit": "s for 10,000 items through the API",
         "reference": service["seconds"],
         "reference_name": "s for 100,000 items through batch_create (one process)",
         "ratio": None,
-        "goal": f"10,000 <= 2 s, 100,000 <= 20 s, peak <= {PEAK_GOAL_MB} MB",
-        "met": api["seconds"] <= 2 and service["seconds"] <= 20 and peak <= PEAK_GOAL_MB,
+        "goal": f"10,000 <= 2 s, 100,000 <= 20 s (cash-ins and pain.001), peak <= {PEAK_GOAL_MB} MB",
+        "met": api["seconds"] <= 2 and max(service["seconds"], pain001["seconds"]) <= 20 and peak <= PEAK_GOAL_MB,
         "api_10000": api,
         "service_100000": service,
+        "pain001_100000": pain001,
+        "peak_rss_mb": peak,
     }
 
 

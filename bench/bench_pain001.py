@@ -1,16 +1,21 @@
-"""Accepting a 10,000-transaction pain.001 through the service (parse + create) vs parsing alone.
+"""Accepting a pain.001 through the service (parse + create) vs parsing alone, at 10,000
+transactions (this module's run) and at 100,000 (part of P5, bench_bulk.py: a national salary
+file, goals 20 s and 300 MB).
 
 ``banking.services.batch_receive`` is what ``POST /api/v1/banking/transfer-batches`` calls with
-the request body: streaming XSD-validated parse, the MsgId check, then the batch, 10,000 items,
-10,000 ``bank_transfer_in`` transactions, their events and outbox rows in bulk inserts. Each phase
-runs in a fresh spawned process (so ``ru_maxrss``, a process's high-water mark, belongs to that
-phase alone; the Django-loaded baseline is reported with it), first timed without tracing, then
-again under tracemalloc for the peak of Python allocations. The service runs inside a
-transaction that is rolled back: the database is left as it was and nothing is enqueued.
+the request body: streaming XSD-validated parse, the MsgId check, then the batch, its items,
+one ``bank_transfer_in`` transaction per item, their holds, events and outbox rows written with
+COPY (ledger/services/bulk.py). Each phase runs in a fresh spawned process (so ``ru_maxrss``, a
+process's high-water mark, belongs to that phase alone; the Django-loaded baseline is reported
+with it), first timed without tracing, then — unless ``traced`` is off — again under tracemalloc
+for the peak of Python allocations. The service runs inside a transaction that is rolled back:
+the database is left as it was and nothing is enqueued. A 100,000-transaction file is about
+38 MB, above the default ``BANKING_BATCH_MAX_BYTES`` (16 MiB): the measuring process raises it.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import time
 import tracemalloc
@@ -22,24 +27,24 @@ from bench.common import in_fresh_process, setup
 TRANSACTIONS = 10_000
 
 
-def _body() -> bytes:
+def _body(transactions: int) -> bytes:
     from tests.banking.builders import pain001_v03
 
-    return pain001_v03(TRANSACTIONS, msg_id="BENCH-10K")
+    return pain001_v03(transactions, msg_id=f"BENCH-{transactions}-{time.time_ns()}")
 
 
-def _parse(body: bytes) -> None:
+def _parse(body: bytes, transactions: int) -> None:
     from banking.iso20022 import parse_pain001_xml
 
     message = parse_pain001_xml(body, max_bytes=len(body) + 1)
-    assert message.nb_of_txs == TRANSACTIONS
+    assert message.nb_of_txs == transactions
 
 
 class _Rollback(Exception):
     pass
 
 
-def _receive(body: bytes) -> None:
+def _receive(body: bytes, transactions: int) -> None:
     from django.db import transaction
 
     from banking.demo import banking_sandbox_connect
@@ -51,41 +56,47 @@ def _receive(body: bytes) -> None:
             banking_sandbox_connect(sandbox_url="http://127.0.0.1:9/sandbox/", callback_url="http://127.0.0.1:9/cb")
             partner = partner_create(name="Bench bank", mode="test", scopes=["banking.transfers"]).partner
             batch = batch_receive(partner=partner, mode="test", body=body, content_type="application/xml")
-            assert batch.items.count() == TRANSACTIONS
+            assert batch.items.count() == transactions
             raise _Rollback
     except _Rollback:
         pass
 
 
-def _measure(results: Any, phase: str) -> None:
+def _measure(results: Any, phase: str, transactions: int, traced: bool) -> None:
+    os.environ["BANKING_BATCH_MAX_BYTES"] = str(64 * 1024 * 1024)
     setup()
-    body = _body()
-    work: Callable[[bytes], None] = _parse if phase == "parse" else _receive
+    body = _body(transactions)
+    work: Callable[[bytes, int], None] = _parse if phase == "parse" else _receive
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    work(body)
+    work(body, transactions)
     seconds = time.perf_counter() - started
     maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    tracemalloc.start()
-    try:
-        work(body)
-        _current, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    results.put(
-        {
-            "seconds": round(seconds, 3),
-            "tracemalloc_peak_mb": round(peak / 1e6, 1),
-            "ru_maxrss_mb": round(maxrss_kb / 1024, 1),
-            "ru_maxrss_growth_mb": round((maxrss_kb - baseline_kb) / 1024, 1),
-            "body_mb": round(len(body) / 1e6, 2),
-        }
-    )
+    figures = {
+        "transactions": transactions,
+        "seconds": round(seconds, 3),
+        "ru_maxrss_mb": round(maxrss_kb / 1024, 1),
+        "ru_maxrss_growth_mb": round((maxrss_kb - baseline_kb) / 1024, 1),
+        "body_mb": round(len(body) / 1e6, 2),
+    }
+    if traced:
+        tracemalloc.start()
+        try:
+            work(body, transactions)
+            figures["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 1e6, 1)
+        finally:
+            tracemalloc.stop()
+    results.put(figures)
+
+
+def measure(phase: str, transactions: int, *, traced: bool = True) -> dict[str, Any]:
+    """One phase (``parse`` or ``service``) on a generated file of ``transactions``, in a fresh process."""
+    return in_fresh_process(_measure, phase, transactions, traced)
 
 
 def run() -> dict[str, Any]:
-    parse = in_fresh_process(_measure, "parse")
-    service = in_fresh_process(_measure, "service")
+    parse = measure("parse", TRANSACTIONS)
+    service = measure("service", TRANSACTIONS)
     return {
         "transactions": TRANSACTIONS,
         "parse_only": parse,

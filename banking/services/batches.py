@@ -24,6 +24,7 @@ from django.utils import timezone
 from banking.iso20022 import MessageTooLarge, Pain001Message, UnsupportedMessage, parse_pain001_json, parse_pain001_xml
 from banking.models import BatchStatus, TransferBatch, TransferBatchItem
 from banking.services.common import CORE_BANKING, CORE_BANKING_CODE
+from core.bulk_copy import copy_rows
 from core.errors import Conflict, ErrorCode, NotFound, ServiceUnavailable
 from core.money import Money
 from core.tasks import enqueue_on_commit
@@ -40,7 +41,10 @@ from partners.selectors import provider_connection_for_provider
 
 XML_TYPES = ("application/xml", "text/xml")
 JSON_TYPES = ("application/json",)
-INSERT_BATCH_SIZE = 1000
+ITEM_COLUMNS = (
+    "batch_id", "transaction_id", "position", "pmt_inf_id", "instr_id", "end_to_end_id", "creditor_name",
+    "creditor_account", "remittance_information",
+)  # fmt: skip
 
 
 def _parse(body: bytes, content_type: str) -> Pain001Message:
@@ -119,7 +123,7 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
     entries = list(message.transactions())
     # The ledger writes the transactions, their holds (the prefunding check: all or nothing),
     # first events and outbox rows in bulk (ledger/services/bulk.py).
-    transactions = transactions_create_bulk(
+    transaction_ids = transactions_create_bulk(
         partner=partner,
         mode=mode,
         kind=Transaction.Kind.BANK_TRANSFER_IN,
@@ -135,22 +139,25 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
         hold_account=account_get_or_create_partner_account(partner=partner, mode=mode, currency=message.currency),
         cause=Cause.API,
     )
-    TransferBatchItem.objects.bulk_create(
+    copy_rows(
+        TransferBatchItem,
+        ITEM_COLUMNS,
         (
-            TransferBatchItem(
-                batch=batch,
-                transaction=txn,
-                position=position,
-                pmt_inf_id=payment_info.pmt_inf_id,
-                instr_id=transfer.instr_id or "",
-                end_to_end_id=transfer.end_to_end_id,
-                creditor_name=transfer.creditor_name[:140],
-                creditor_account=transfer.creditor_account.identification,
-                remittance_information=(transfer.remittance_information or "")[:140],
+            (
+                batch.pk,
+                transaction_id,
+                position,
+                payment_info.pmt_inf_id,
+                transfer.instr_id or "",
+                transfer.end_to_end_id,
+                transfer.creditor_name[:140],
+                transfer.creditor_account.identification,
+                (transfer.remittance_information or "")[:140],
             )
-            for position, ((payment_info, transfer), txn) in enumerate(zip(entries, transactions, strict=True), start=1)
+            for position, ((payment_info, transfer), transaction_id) in enumerate(
+                zip(entries, transaction_ids, strict=True), start=1
+            )
         ),
-        batch_size=INSERT_BATCH_SIZE,
     )
     outbox_record(
         type="transfer_batch.received", aggregate=batch, partner=partner, mode=mode, payload=batch_payload(batch)

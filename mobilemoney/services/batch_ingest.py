@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import transaction as db_transaction
 
+from core.bulk_copy import copy_rows
 from core.errors import FieldError, ValidationFailed
 from ledger.models import Account, Kind
 from ledger.services import (
@@ -35,6 +36,9 @@ from partners.limits import limit_allowance
 from partners.models import Partner, Rail
 
 CHUNK_SIZE = 250  # items per bulk task (docs/architecture.md §7: hundreds, never one task per item)
+CASH_IN_COLUMNS = (
+    "transaction_id", "provider", "msisdn", "recipient_name", "reason", "batch_id", "chunk_id", "line", "retry_of_id",
+)  # fmt: skip
 CSV_COLUMNS = ("msisdn", "amount", "currency", "client_reference", "recipient_name", "reason")
 
 
@@ -63,7 +67,7 @@ def insert_items(
     account: Account | None = None,
     retry_of: list[CashIn] | None = None,
 ) -> list[int]:
-    """Insert items with their transactions, holds, events and outbox rows (bulk statements)
+    """Insert items with their transactions, holds, events and outbox rows (COPY, core/bulk_copy.py)
     in the caller's DB transaction, their total held on the partner's account in one conditional
     reserve (``InsufficientFunds`` otherwise: the caller rolls back). Returns the new chunks' ids."""
     partner, mode, provider, currency = batch.partner, batch.mode, batch.provider, batch.currency
@@ -71,7 +75,7 @@ def insert_items(
         account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency)
     amounts = [item.money.minor for item in items]
     limit_allowance(partner=partner, mode=mode, rail=Rail.MOBILE_MONEY, currency=currency, amounts=amounts).consume()
-    transactions = transactions_create_bulk(
+    transaction_ids = transactions_create_bulk(
         partner=partner,
         mode=mode,
         kind=Kind.CASH_IN,
@@ -91,19 +95,24 @@ def insert_items(
     chunks = BatchChunk.objects.bulk_create(
         BatchChunk(batch=batch, number=start + n) for n in range((len(items) + CHUNK_SIZE - 1) // CHUNK_SIZE)
     )
-    CashIn.objects.bulk_create(
-        CashIn(
-            transaction=t,
-            provider=provider,
-            msisdn=item.msisdn,
-            recipient_name=item.recipient_name,
-            reason=item.reason,
-            batch=batch,
-            chunk=chunks[index // CHUNK_SIZE],
-            line=line,
-            retry_of=retry_of[index] if retry_of else None,
-        )
-        for index, (t, item, line) in enumerate(zip(transactions, items, lines, strict=True))
+    retried = [c.pk for c in retry_of] if retry_of else [None] * len(items)
+    copy_rows(
+        CashIn,
+        CASH_IN_COLUMNS,
+        (
+            (
+                pk,
+                provider,
+                item.msisdn,
+                item.recipient_name,
+                item.reason,
+                batch.pk,
+                chunks[n // CHUNK_SIZE].pk,
+                line,
+                retried_pk,
+            )
+            for n, (pk, item, line, retried_pk) in enumerate(zip(transaction_ids, items, lines, retried, strict=True))
+        ),
     )
     return [c.pk for c in chunks]
 
