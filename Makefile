@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help setup services tools venv migrate demo run reset-demo test fuzz lint format openapi audit test-outages bench dist clean
 
 help:
-	@echo "make run    set up, migrate, seed a demo and start web + worker + beat on :$(PORT) (Ctrl-C stops)"
+	@echo "make run    set up, migrate, seed a demo and start web + worker + beat + relay on :$(PORT) (Ctrl-C stops)"
 	@echo "make reset-demo  drop this checkout's demo database, Redis database and credentials"
 	@echo "make test   set up, lint, and run the whole suite (reports/ gets junit.xml and coverage.xml)"
 	@echo "make fuzz   longer schema fuzzing of the partner API and the hostile-input matrix (FUZZ_EXAMPLES=$(FUZZ_EXAMPLES))"

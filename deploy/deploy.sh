@@ -6,7 +6,7 @@
 #
 # On the host (deploy/remote.sh, sent over the same SSH connection): unpack into
 # releases/<UTC timestamp>-<commit>/, link the virtualenv and shared/ (env, var), migrate,
-# collect static files, switch `current` atomically, restart web then worker and beat through
+# collect static files, switch `current` atomically, restart web then worker, beat and relay through
 # systemd, and wait until /health/ready reports the NEW release; if it does not in time, switch
 # back to the previous release and restart it. The last --keep releases are kept.
 # Options and exit codes: docs/runbook.md ("Deploying").

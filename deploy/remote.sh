@@ -29,7 +29,7 @@ KEEP=5
 SYSTEMCTL="sudo -n systemctl"
 PYTHON=python3.11
 WEB=addon-partner-web.service
-BACKGROUND="addon-partner-worker.service addon-partner-beat.service"
+BACKGROUND="addon-partner-worker.service addon-partner-beat.service addon-partner-relay.service"
 while [ $# -gt 0 ]; do
   case $1 in
     --root) ROOT=$2 ;;
@@ -119,7 +119,7 @@ restart_services() {
   # 9>&-: the deploy lock is not handed down to anything systemctl may start
   $SYSTEMCTL restart "$WEB" 9>&- || log "restart of $WEB failed"
   log "restarting $BACKGROUND"
-  # shellcheck disable=SC2086 # two unit names
+  # shellcheck disable=SC2086 # several unit names
   $SYSTEMCTL restart $BACKGROUND 9>&- || log "restart of $BACKGROUND failed"
 }
 

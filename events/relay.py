@@ -15,6 +15,8 @@ One pass (``relay_outbox_once``) runs in one short DB transaction:
    the next pass (Kafka down: nothing is lost, rows wait).
 
 With ``ENABLE_KAFKA=false`` step 4 is skipped and rows are marked relayed after step 3.
+Passes are run by the follower (``manage.py relay_outbox --follow``, events/follower.py) as soon as
+rows are committed, and by the beat task every few seconds as its safety net.
 Delivery is at least once: a relay killed between the broker's acknowledgement and the commit
 publishes those rows again, and consumers de-duplicate by the envelope's ``id``.
 """
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -109,11 +112,20 @@ def relay_outbox_once(*, batch_size: int = DEFAULT_BATCH_SIZE) -> RelayOutcome:
         acknowledged = _publish(rows)
         now = timezone.now()
         published_pks = [row.pk for row in rows if row.public_id in acknowledged]
-        waiting_pks = [row.pk for row in rows if row.public_id not in acknowledged]
+        waiting = [row for row in rows if row.public_id not in acknowledged]
+        waiting_pks = [row.pk for row in waiting]
         OutboxEvent.objects.filter(pk__in=published_pks).update(published_at=now, attempts=F("attempts") + 1)
         OutboxEvent.objects.filter(pk__in=waiting_pks).update(attempts=F("attempts") + 1)
-    outbox_lag_update()
+    if len(rows) < batch_size:  # the pass saw the whole unpublished tail: no query needed
+        outbox_lag_seconds.set(_oldest_age(waiting, now))
+    else:
+        outbox_lag_update()
     return RelayOutcome(claimed=len(rows), published=len(published_pks), waiting=len(waiting_pks))
+
+
+def _oldest_age(rows: list[OutboxEvent], now: datetime) -> float:
+    """Seconds since the oldest of ``rows`` was written (0 when none)."""
+    return max(0.0, (now - min(row.created_at for row in rows)).total_seconds()) if rows else 0.0
 
 
 def outbox_lag_update() -> float:

@@ -22,7 +22,12 @@ from pathlib import Path
 from tests.processes import ROOT, free_port
 
 DEPLOY_USER = "apdeploy"
-UNITS = ("addon-partner-web.service", "addon-partner-worker.service", "addon-partner-beat.service")
+UNITS = (
+    "addon-partner-web.service",
+    "addon-partner-worker.service",
+    "addon-partner-beat.service",
+    "addon-partner-relay.service",
+)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,12 @@ import pytest
 from tests.processes import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
-SERVICES = ("addon-partner-web.service", "addon-partner-worker.service", "addon-partner-beat.service")
+SERVICES = (
+    "addon-partner-web.service",
+    "addon-partner-worker.service",
+    "addon-partner-beat.service",
+    "addon-partner-relay.service",
+)
 EXEC_KEYS = ("ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop", "ExecStopPost")
 
 
@@ -111,3 +116,14 @@ def test_worker_stops_gracefully_and_web_notifies() -> None:
     assert int(worker["TimeoutStopSec"]) >= 300 and worker["KillMode"] == "mixed"
     web = unit("addon-partner-web.service")["Service"]
     assert web["Type"] == "notify" and "gunicorn -c deploy/gunicorn.conf.py" in web["ExecStart"]
+
+
+def test_relay_follows_the_outbox_and_starts_with_the_rest() -> None:
+    """The outbox relay runs as its own service in follow mode (LISTEN/NOTIFY, events/follower.py),
+    is part of the target and of every deploy's restarts, and gets time to end its pass on SIGTERM."""
+    relay = unit("addon-partner-relay.service")["Service"]
+    assert relay["ExecStart"].endswith("/.venv/bin/python manage.py relay_outbox --follow --interval 5")
+    assert relay["KillMode"] == "mixed" and int(relay["TimeoutStopSec"]) >= 30
+    assert "addon-partner-relay.service" in unit("addon-partner.target")["Unit"]["Wants"].split()
+    remote = (ROOT / "deploy" / "remote.sh").read_text()
+    assert 'BACKGROUND="addon-partner-worker.service addon-partner-beat.service addon-partner-relay.service"' in remote

@@ -168,7 +168,7 @@ def _statements(context: CaptureQueriesContext) -> list[str]:
 
 @pytest.mark.django_db(transaction=True)
 def test_create_is_one_short_transaction_of_exactly_three_statements() -> None:
-    """Outermost, as in a request: BEGIN, three statements, COMMIT; no SELECT at all."""
+    """Outermost, as in a request: BEGIN, three statements, COMMIT, then the relay's NOTIFY; no SELECT."""
     partner = Partner.objects.create(name="Bounded", code="bounded")
     account = account_get_or_create_partner_account(partner=partner, mode=Mode.TEST, currency="XOF")
 
@@ -185,8 +185,9 @@ def test_create_is_one_short_transaction_of_exactly_three_statements() -> None:
             hold_account=account,
         )
 
-    assert _statements(context) == EXPECTED_STATEMENTS
-    assert len(context.captured_queries) == 5
+    # after the COMMIT, outside the transaction: the outbox relay's wake-up (ledger/services/outbox.py)
+    assert _statements(context) == [*EXPECTED_STATEMENTS, "NOTIFY ledger_outbox"]
+    assert len(context.captured_queries) == 6
     combined = context.captured_queries[3]["sql"].replace('"', "")
     for table in ("ledger_hold", "ledger_transactionevent", "ledger_outboxevent"):
         assert f"INSERT INTO {table}" in combined
