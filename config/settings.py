@@ -433,6 +433,15 @@ MOBILEMONEY_BULK_LEASE_SECONDS = env.number(
     "20",
     description="bulk cash-ins: how long a worker holds a chunk before the sweeper may re-drive it (s)",
 )
+# docs/performance.md (P6): the final results of a provider batch are applied on this many threads
+# per chunk, each with its own DB connection (a worker process opens up to this many more)
+MOBILEMONEY_BULK_APPLY_THREADS = env.integer(
+    "MOBILEMONEY_BULK_APPLY_THREADS",
+    "4",
+    description="bulk cash-ins: threads applying a provider batch's results per chunk (1: one after the other)",
+)
+if MOBILEMONEY_BULK_APPLY_THREADS < 1:
+    raise ImproperlyConfigured("MOBILEMONEY_BULK_APPLY_THREADS must be at least 1.")
 SANDBOX_POLL_FIRST_SECONDS = env.number(
     "SANDBOX_POLL_FIRST_SECONDS", "2", description="test mode: first status query at most this late (s)"
 )
