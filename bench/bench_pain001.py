@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import resource
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from bench.common import in_fresh_process, setup
@@ -27,10 +29,14 @@ from bench.common import in_fresh_process, setup
 TRANSACTIONS = 10_000
 
 
-def _body(transactions: int) -> bytes:
+def _body_file(transactions: int) -> str:
+    """The message written to a file by the calling process: the measured process only reads it,
+    as a web worker only holds the request body (building it takes more memory than that)."""
     from tests.banking.builders import pain001_v03
 
-    return pain001_v03(transactions, msg_id=f"BENCH-{transactions}-{time.time_ns()}")
+    with tempfile.NamedTemporaryFile(prefix="bench-pain001-", suffix=".xml", delete=False) as out:
+        out.write(pain001_v03(transactions, msg_id=f"BENCH-{transactions}-{time.time_ns()}"))
+    return out.name
 
 
 def _parse(body: bytes, transactions: int) -> None:
@@ -62,10 +68,10 @@ def _receive(body: bytes, transactions: int) -> None:
         pass
 
 
-def _measure(results: Any, phase: str, transactions: int, traced: bool) -> None:
+def _measure(results: Any, phase: str, path: str, transactions: int, traced: bool) -> None:
     os.environ["BANKING_BATCH_MAX_BYTES"] = str(64 * 1024 * 1024)
     setup()
-    body = _body(transactions)
+    body = Path(path).read_bytes()
     work: Callable[[bytes, int], None] = _parse if phase == "parse" else _receive
     baseline_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -91,7 +97,11 @@ def _measure(results: Any, phase: str, transactions: int, traced: bool) -> None:
 
 def measure(phase: str, transactions: int, *, traced: bool = True) -> dict[str, Any]:
     """One phase (``parse`` or ``service``) on a generated file of ``transactions``, in a fresh process."""
-    return in_fresh_process(_measure, phase, transactions, traced)
+    path = _body_file(transactions)
+    try:
+        return in_fresh_process(_measure, phase, path, transactions, traced)
+    finally:
+        os.unlink(path)
 
 
 def run() -> dict[str, Any]:

@@ -29,9 +29,10 @@ def next_ids(model: type[models.Model], count: int) -> list[int]:
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            "SELECT array_agg(nextval(pg_get_serial_sequence(%s, %s))) FROM generate_series(1, %s)",
+            [table, column, count],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        return sorted(cursor.fetchone()[0])
 
 
 def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -44,8 +45,8 @@ def _concrete_field(model: type[models.Model], name: str) -> models.Field[Any, A
 def _converter(field: models.Field) -> Converter | None:
     """How a Python value becomes COPY text for ``field`` (None: psycopg's own dumper does it)."""
     if isinstance(field, models.JSONField):
-        encoder = field.encoder
-        return lambda value: json.dumps(value, cls=encoder)
+        # json.dumps(value, cls=encoder), as the PostgreSQL backend adapts a JSONField, with ONE encoder
+        return (field.encoder or json.JSONEncoder)().encode
     return None
 
 

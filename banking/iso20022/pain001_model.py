@@ -23,7 +23,7 @@ class AccountScheme(StrEnum):
     OTHER = "OTHR"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100,000-transaction message holds 100,000 of each
 class AccountId:
     """A normalised account identification (no spaces, upper case)."""
 
@@ -31,7 +31,7 @@ class AccountId:
     identification: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CreditTransfer:
     """One ``CdtTrfTxInf``: a credit to one beneficiary."""
 

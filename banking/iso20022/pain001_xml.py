@@ -128,11 +128,7 @@ class _Reader:
                 release(element)
 
     def account(self, element: etree._Element, path: str) -> RawAccount | None:
-        iban = self.text(element, f"{path}/Id/IBAN")
-        if iban is not None:
-            return RawAccount(AccountScheme.IBAN, iban)
-        other = self.text(element, f"{path}/Id/Othr/Id")
-        return None if other is None else RawAccount(AccountScheme.OTHER, other)
+        return _account(self.text(element, f"{path}/Id/IBAN"), self.text(element, f"{path}/Id/Othr/Id"))
 
     def group_header(self, element: etree._Element) -> RawGroupHeader:
         party = self.text(element, "InitgPty/Nm")
@@ -162,22 +158,60 @@ class _Reader:
         )
 
     def transaction(self, element: etree._Element) -> RawTransaction:
-        amount = element.find(_qualified(self.ns, "Amt/InstdAmt"))
+        # A message carries up to 100,000 of these (docs/performance.md, P5): its fields are read
+        # from one walk of the element (_Fields) instead of a dozen path searches.
+        fields = _Fields(element, self.ns)
+        amount = fields.element("Amt/InstdAmt")
         lines = [item.text.strip() for item in element.iterfind(_qualified(self.ns, "RmtInf/Ustrd")) if item.text]
         remittance = " ".join(line for line in lines if line)
+        iban, other = fields.text("CdtrAcct/Id/IBAN"), fields.text("CdtrAcct/Id/Othr/Id")
         return RawTransaction(
             payment_index=self.payment_index,
             index=self.tx_index,
-            instr_id=self.text(element, "PmtId/InstrId"),
-            end_to_end_id=self.text(element, "PmtId/EndToEndId"),
+            instr_id=fields.text("PmtId/InstrId"),
+            end_to_end_id=fields.text("PmtId/EndToEndId"),
             amount=None if amount is None else (amount.text or "").strip(),
             currency=None if amount is None else amount.get("Ccy"),
-            creditor_name=self.text(element, "Cdtr/Nm"),
-            creditor_account=self.account(element, "CdtrAcct"),
-            creditor_agent_bic=self.text(element, f"CdtrAgt/FinInstnId/{self.bic}"),
-            remittance_information=remittance or self.text(element, "RmtInf/Strd/CdtrRefInf/Ref"),
-            uetr=self.text(element, "PmtId/UETR"),
+            creditor_name=fields.text("Cdtr/Nm"),
+            creditor_account=_account(iban, other),
+            creditor_agent_bic=fields.text(f"CdtrAgt/FinInstnId/{self.bic}"),
+            remittance_information=remittance or fields.text("RmtInf/Strd/CdtrRefInf/Ref"),
+            uetr=fields.text("PmtId/UETR"),
         )
+
+
+def _account(iban: str | None, other: str | None) -> RawAccount | None:
+    """``_Reader.account``'s rule: the IBAN when there is one, else the other identification."""
+    if iban is not None:
+        return RawAccount(AccountScheme.IBAN, iban)
+    return None if other is None else RawAccount(AccountScheme.OTHER, other)
+
+
+class _Fields:
+    """The descendants of an element by their path of local names, as ``findtext`` would find
+    them: the first in document order for a path, elements of the message's namespace only."""
+
+    def __init__(self, element: etree._Element, namespace: str) -> None:
+        self.found: dict[str, etree._Element] = {}
+        self.prefix = f"{{{namespace}}}"
+        self._walk(element, "")
+
+    def _walk(self, parent: etree._Element, path: str) -> None:
+        for child in parent:
+            tag = child.tag
+            if not isinstance(tag, str) or not tag.startswith(self.prefix):
+                continue  # a comment or processing instruction; or another namespace, which findtext skips too
+            child_path = f"{path}/{tag[len(self.prefix) :]}" if path else tag[len(self.prefix) :]
+            self.found.setdefault(child_path, child)
+            self._walk(child, child_path)
+
+    def element(self, path: str) -> etree._Element | None:
+        return self.found.get(path)
+
+    def text(self, path: str) -> str | None:
+        """``_Reader.text``: the stripped text, "" for an empty element, None when absent."""
+        element = self.found.get(path)
+        return None if element is None else (element.text or "").strip()
 
 
 def parse_pain001_xml(

@@ -121,6 +121,8 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
         currency=message.currency,
     )
     entries = list(message.transactions())
+    # one metadata dict per payment information, shared by its transactions (only read: copied as JSON)
+    metadata = {p.pmt_inf_id: {"batch_id": batch.public_id, "pmt_inf_id": p.pmt_inf_id} for p in message.payment_infos}
     # The ledger writes the transactions, their holds (the prefunding check: all or nothing),
     # first events and outbox rows in bulk (ledger/services/bulk.py).
     transaction_ids = transactions_create_bulk(
@@ -132,7 +134,7 @@ def _record(*, partner: Partner, mode: str, message: Pain001Message) -> Transfer
             NewTransaction(
                 money=transfer.amount,
                 client_reference=transfer.end_to_end_id,
-                metadata={"batch_id": batch.public_id, "pmt_inf_id": payment_info.pmt_inf_id},
+                metadata=metadata[payment_info.pmt_inf_id],
             )
             for payment_info, transfer in entries
         ],
