@@ -53,7 +53,7 @@ from ledger.services.idempotency import (
     idempotency_fingerprint,
     idempotency_key_validate,
 )
-from ledger.services.transactions import holds_reserved_last
+from ledger.services.transactions import DuplicateReferenceFound, holds_reserved_last
 from partners.models import Partner
 
 KEY_HEADER = "Idempotency-Key"
@@ -129,17 +129,20 @@ def _in_one_transaction(
     partner, mode = request_principal(request)
     key = idempotency_key_validate(request.headers.get(KEY_HEADER))
     fingerprint = _fingerprint(request)
-    with db_transaction.atomic():
-        record = idempotency_claim_here(partner=partner, mode=mode, key=key, fingerprint=fingerprint)
-        if record is None:
-            return None
-        # any exception rolls the claim back with the work: nothing happened, the key stays free;
-        # the partner's account is locked (funds check) only at the end, just before the commit
-        with holds_reserved_last():
-            rendered = _rendered(view, request, method(view, request, *args, **kwargs), *args, **kwargs)
-            idempotency_complete(
-                record=record, status=rendered.status_code, headers=dict(rendered.items()), body=rendered.content
-            )
+    try:
+        with db_transaction.atomic():
+            record = idempotency_claim_here(partner=partner, mode=mode, key=key, fingerprint=fingerprint)
+            if record is None:
+                return None
+            # any exception rolls the claim back with the work: nothing happened, the key stays
+            # free; the partner's account is locked (funds check) only at the end, before the commit
+            with holds_reserved_last():
+                rendered = _rendered(view, request, method(view, request, *args, **kwargs), *args, **kwargs)
+                idempotency_complete(
+                    record=record, status=rendered.status_code, headers=dict(rendered.items()), body=rendered.content
+                )
+    except DuplicateReferenceFound as found:  # rolled back: the existing transaction can be read now
+        raise found.conflict() from None
     return rendered
 
 

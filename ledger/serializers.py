@@ -45,7 +45,10 @@ def transaction_representation(txn: Transaction, *, with_events: bool = False) -
         "updated_at": txn.updated_at.isoformat(),
     }
     if with_events:
-        body["events"] = [event_representation(e) for e in txn.events.all().order_by("created_at", "pk")]
+        # sorted here, not by the query: ``.all()`` then uses the events a selector prefetched
+        # (``transaction_get``) instead of asking again
+        events = sorted(txn.events.all(), key=lambda event: (event.created_at, event.pk))
+        body["events"] = [event_representation(event) for event in events]
     return body
 
 

@@ -161,11 +161,14 @@ def transaction_create(
         client_reference=client_reference,
         metadata=metadata or {},
     )
+    # Inside a caller's transaction, a savepoint, so that after a duplicate client_reference the
+    # existing transaction can be read to name it in the 409 and the caller's transaction stays
+    # usable. In a ``holds_reserved_last`` block (the one-transaction accept) any failure ends the
+    # whole transaction anyway: no savepoint (two round trips), and the 409 is made after the
+    # rollback (``DuplicateReferenceFound``).
+    deferred = _reserves_waiting.get() is not None
     try:
-        # a savepoint inside a caller's transaction: after a duplicate client_reference the
-        # existing transaction is read to name it in the 409, and a refusal leaves the caller's
-        # transaction usable
-        with db_transaction.atomic():
+        with db_transaction.atomic(savepoint=not deferred):
             if hold_account is not None:
                 _reserve(account=hold_account, amount_minor=money.minor + fee.minor)
             transaction.save(force_insert=True)
@@ -191,8 +194,25 @@ def transaction_create(
     except IntegrityError as exc:
         if UNIQUE_CLIENT_REFERENCE not in str(exc):
             raise
-        raise duplicate_reference(partner=partner, mode=mode, kind=kind, client_references=[client_reference]) from None
+        found = DuplicateReferenceFound(partner=partner, mode=mode, kind=kind, client_references=[client_reference])
+        if deferred:
+            raise found from None
+        raise found.conflict() from None
     return transaction
+
+
+class DuplicateReferenceFound(Exception):
+    """A duplicate client_reference met where the DB transaction can no longer be read from:
+    whoever rolled it back turns it into the 409 with ``conflict()`` (``ledger.idempotency``)."""
+
+    def __init__(self, *, partner: Partner, mode: str, kind: str, client_references: list[str]) -> None:
+        super().__init__(f"duplicate client_reference {client_references!r}")
+        self.partner, self.mode, self.kind, self.client_references = partner, mode, kind, client_references
+
+    def conflict(self) -> Conflict:
+        return duplicate_reference(
+            partner=self.partner, mode=self.mode, kind=self.kind, client_references=self.client_references
+        )
 
 
 def duplicate_reference(*, partner: Partner, mode: str, kind: str, client_references: list[str]) -> Conflict:

@@ -34,10 +34,8 @@ EXPECTED = [
     "BEGIN",
     "INSERT INTO ledger_idempotencyrecord",  # the key claimed: the first statement of the transaction
     "SELECT ledger_account.id, ledger_account.public_id,",  # the partner's account (no lock)
-    "SAVEPOINT",  # transaction_create's own: a duplicate client_reference is named in the 409
-    "INSERT INTO ledger_transaction",  # the pending transaction
+    "INSERT INTO ledger_transaction",  # the pending transaction (no savepoint: DuplicateReferenceFound)
     "WITH w0 AS",  # its hold, first event and outbox row together (core/db.py)
-    "RELEASE SAVEPOINT",
     "INSERT INTO mobilemoney_cashin",  # the cash-in
     "UPDATE ledger_idempotencyrecord SET",  # the answer stored
     "UPDATE ledger_account SET",  # the funds check and reserve: last, the row lock held only across the commit
