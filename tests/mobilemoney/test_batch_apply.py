@@ -5,6 +5,7 @@ results are applied on several threads, each item in its own DB transaction thro
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -12,9 +13,9 @@ from typing import Any
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 
-from ledger.models import Hold, Transaction, TransactionEvent
+from ledger.models import Hold, ProviderCall, Transaction, TransactionEvent
 from ledger.selectors import ledger_check
-from mobilemoney.models import CashIn, CashInBatch
+from mobilemoney.models import BatchChunk, CashIn, CashInBatch
 from mobilemoney.services import batch_work
 from sandbox.models import SimEffect
 from tests.mobilemoney.test_api_batches import PATH, item, run_chunks, side  # noqa: F401 - side is a fixture
@@ -134,4 +135,29 @@ def test_a_database_error_on_one_claim_rolls_back_that_claim_alone(
     assert others.filter(status="succeeded").count() == len(ok)
     assert others.exclude(status__in=("succeeded", "failed")).count() == 0
     assert side.money() == (balance - sum(ok), held + 1002)
+    assert ledger_check().is_ok
+
+
+def test_a_batch_settling_answer_after_answer_is_followed_in_one_run_one_call_at_a_time(
+    side: Any,  # noqa: F811 - the fixture
+) -> None:
+    """The sandbox settles a third of a batch per status query: one run submits, then polls again
+    while each answer's news is applied, until the batch is complete; the status queries are
+    recorded and never overlap (the chunk holds one provider slot: one call in flight)."""
+    size = 30
+    balance, held = side.money()
+    batch = post_batch(side, size, "ahead")
+    chunk = BatchChunk.objects.get(batch=batch)
+
+    batch_work.chunk_work(chunk.pk)  # one run, no countdown, no sweeper
+
+    assert BatchChunk.objects.get(pk=chunk.pk).status == "done"
+    assert CashInBatch.objects.get(pk=batch.pk).status == "completed"
+    calls = list(ProviderCall.objects.filter(operation="payout_batch_get").order_by("started_at"))
+    assert len(calls) == 3 and all(call.completed_at is not None and call.outcome == "ok" for call in calls)
+    for earlier, later in itertools.pairwise(calls):
+        assert earlier.completed_at is not None and later.started_at >= earlier.completed_at  # one at a time
+    ok = [1000 + i for i in range(size) if not refused(i)]
+    assert side.money() == (balance - sum(ok), held)
+    assert SimEffect.objects.filter(provider="wave", effect="payout").count() == len(ok)
     assert ledger_check().is_ok
