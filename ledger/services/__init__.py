@@ -4,6 +4,7 @@ from ledger.services.accounts import (
     account_fund,
     account_get_or_create_partner_account,
     account_get_or_create_system,
+    account_partner_for_holds,
     account_set_overdraft_limit,
 )
 from ledger.services.bulk import NewTransaction, transactions_create_bulk
@@ -40,6 +41,7 @@ __all__ = [
     "account_fund",
     "account_get_or_create_partner_account",
     "account_get_or_create_system",
+    "account_partner_for_holds",
     "account_set_overdraft_limit",
     "accounts_lock",
     "calls_about",

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core.errors import BusinessRuleViolation
 from core.money import exponent
+from core.short_cache import ShortCache
 from ledger.models import Account, AccountKind
 from ledger.services.postings import posting_create
 from partners.models import Mode, Partner
@@ -55,6 +56,23 @@ def account_get_or_create_partner_account(*, partner: Partner, mode: str, curren
         if created and mode == Mode.TEST:
             _sandbox_top_up(account)
     return account
+
+
+# Which account a partner's acceptances hold money on: its identity never changes once created
+# (accounts are never deleted nor moved), so a process keeps it. Only identity fields are read
+# from the kept instance (the hold's UPDATE and row name it by id; balances are never read from it).
+_partner_accounts: ShortCache[tuple[int, str, str], Account] = ShortCache("CONFIGURATION_CACHE_SECONDS")
+
+
+def account_partner_for_holds(*, partner: Partner, mode: str, currency: str) -> Account:
+    """The partner's account in ``mode`` and ``currency`` for ``transaction_create``'s hold —
+    created as ``account_get_or_create_partner_account`` does when missing, and kept by the process
+    (``CONFIGURATION_CACHE_SECONDS``: no query on the accept path). Its balances are as read
+    then: never show or compare them; ask ``account_get_or_create_partner_account`` for those."""
+    return _partner_accounts.fetch(
+        (partner.pk, mode, currency),
+        lambda: account_get_or_create_partner_account(partner=partner, mode=mode, currency=currency),
+    )
 
 
 def _sandbox_top_up(account: Account) -> None:

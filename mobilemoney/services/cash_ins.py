@@ -17,7 +17,7 @@ from core.money import Money
 from core.tasks import enqueue_on_commit
 from ledger.models import Kind, Transaction
 from ledger.services import (
-    account_get_or_create_partner_account,
+    account_partner_for_holds,
     calls_about,
     item_guard,
     transaction_claim,
@@ -45,7 +45,7 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     """
     # refuse early: no connection (or a disabled one, or another currency), no acceptance
     connection_for(provider=provider, mode=mode, currency=data.money.currency)
-    account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=data.money.currency)
+    account = account_partner_for_holds(partner=partner, mode=mode, currency=data.money.currency)
     money = data.money
     allowance = limit_allowance(
         partner=partner, mode=mode, rail=Rail.MOBILE_MONEY, currency=money.currency, amounts=[money.minor]

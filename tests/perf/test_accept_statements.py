@@ -28,12 +28,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CASH_INS = "/api/v1/mobile-money/cash-ins"
 
-# the statements of an acceptance, once the process has read the partner's credentials, provider
-# and limits (first words, quotes dropped)
+# the statements of an acceptance, once the process has read the partner's credentials, provider,
+# limits and account (first words, quotes dropped)
 EXPECTED = [
     "BEGIN",
     "INSERT INTO ledger_idempotencyrecord",  # the key claimed: the first statement of the transaction
-    "SELECT ledger_account.id, ledger_account.public_id,",  # the partner's account (no lock)
     "INSERT INTO ledger_transaction",  # the pending transaction (no savepoint: DuplicateReferenceFound)
     "WITH w0 AS",  # its hold, first event and outbox row together (core/db.py)
     "INSERT INTO mobilemoney_cashin",  # the cash-in
