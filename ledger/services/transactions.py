@@ -17,7 +17,7 @@ everything posted for the transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -134,6 +134,7 @@ def transaction_create(
     fee: Money | None = None,
     cause: str = states.Cause.API,
     actor: dict[str, Any] | None = None,
+    rail_row: Callable[[Transaction], Model] | None = None,
 ) -> Transaction:
     """Create a ``pending`` transaction, its hold (outgoing kinds), its first event and outbox row.
 
@@ -144,6 +145,8 @@ def transaction_create(
       3. WITH w0 AS (INSERT ledger_hold …),            - the hold, status placed;
               w1 AS (INSERT ledger_transactionevent …) - none -> pending, with its cause;
          INSERT ledger_outboxevent …                   - transaction.created (core.db.insert_together)
+    ``rail_row(transaction)``, when given, builds the rail's own row of the transaction (a cash-in)
+    for statement 3 to write as well; it comes back with its id.
     No SELECT: the partner and account objects are the caller's, amounts are checked in Python.
     The funds check runs first, so a refusal costs one statement and writes nothing — except in
     a ``holds_reserved_last`` block, where it runs last and a refusal rolls the rest back.
@@ -190,6 +193,7 @@ def transaction_create(
                 detail=None,
                 event_type="transaction.created",
                 with_row=hold,
+                rail_row=rail_row(transaction) if rail_row is not None else None,
             )
     except IntegrityError as exc:
         if UNIQUE_CLIENT_REFERENCE not in str(exc):
@@ -245,9 +249,11 @@ def _record(
     detail: dict[str, Any] | None,
     event_type: str,
     with_row: Model | None = None,
+    rail_row: Model | None = None,
 ) -> None:
-    """The change's event and outbox row (and ``with_row``, a new hold) in one statement
-    (``core.db.insert_together``): one round trip instead of three."""
+    """The change's event and outbox row (with ``with_row``, a new hold, and ``rail_row``, the
+    rail's row of a new transaction, which gets its id) in one statement
+    (``core.db.insert_together``): one round trip instead of up to four."""
     if not db_transaction.get_connection().in_atomic_block:
         raise RuntimeError("A transaction's event and outbox row are written inside the DB transaction of its change.")
     event = TransactionEvent(
@@ -265,7 +271,7 @@ def _record(
         mode=transaction.mode,
         payload=transaction_payload(transaction),
     )
-    insert_together(*([with_row] if with_row is not None else []), event, outbox)
+    insert_together(*(row for row in (with_row, event, outbox, rail_row) if row is not None))
     to_status = transaction.status  # as of this change: the object may move on before the commit
     db_transaction.on_commit(
         lambda: transaction_observed(transaction, from_status=from_status, to_status=to_status, cause=cause)

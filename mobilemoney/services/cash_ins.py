@@ -54,7 +54,22 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
     # failure rolls everything back anyway, and a savepoint costs two round trips
     with db_transaction.atomic(savepoint=False):
         allowance.consume()  # 422 limit_exceeded over the partner's daily limit (partners/limits.py)
-        transaction = transaction_create(
+        rows: list[CashIn] = []
+
+        def cash_in_row(transaction: Transaction) -> CashIn:
+            # written by the ledger's statement with the hold, event and outbox row (one round trip)
+            rows.append(
+                CashIn(
+                    transaction=transaction,
+                    provider=provider,
+                    msisdn=data.msisdn,
+                    recipient_name=data.recipient_name,
+                    reason=data.reason,
+                )
+            )
+            return rows[0]
+
+        transaction_create(
             partner=partner,
             mode=mode,
             kind=Kind.CASH_IN,
@@ -63,14 +78,9 @@ def cash_in_create(*, partner: Partner, mode: str, provider: str, data: CashInIn
             client_reference=data.client_reference,
             metadata={"msisdn": data.msisdn},
             hold_account=account,
+            rail_row=cash_in_row,
         )
-        cash_in = CashIn.objects.create(
-            transaction=transaction,
-            provider=provider,
-            msisdn=data.msisdn,
-            recipient_name=data.recipient_name,
-            reason=data.reason,
-        )
+        [cash_in] = rows
         enqueue_on_commit("mobilemoney.cash_in_process", cash_in.pk)
     return cash_in
 

@@ -34,8 +34,7 @@ EXPECTED = [
     "BEGIN",
     "INSERT INTO ledger_idempotencyrecord",  # the key claimed: the first statement of the transaction
     "INSERT INTO ledger_transaction",  # the pending transaction (no savepoint: DuplicateReferenceFound)
-    "WITH w0 AS",  # its hold, first event and outbox row together (core/db.py)
-    "INSERT INTO mobilemoney_cashin",  # the cash-in
+    "WITH w0 AS",  # its hold, first event, outbox row and the cash-in together (core/db.py)
     "UPDATE ledger_idempotencyrecord SET",  # the answer stored
     "UPDATE ledger_account SET",  # the funds check and reserve: last, the row lock held only across the commit
     "COMMIT",
