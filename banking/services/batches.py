@@ -3,10 +3,11 @@
 Accepting is all or nothing: the message is parsed and checked completely (banking.iso20022)
 before anything is written, then the batch, its items and one ``bank_transfer_in`` transaction
 per credit transfer are created in bulk by the ledger (``transactions_create_bulk``) in one short
-DB transaction. Crediting happens after commit, in chunks (banking/services/credits.py).
+DB transaction, every table written with COPY (core/bulk_copy.py; the items here). Crediting
+happens after commit, in chunks (banking/services/credits.py).
 
 Ledger (issue 6): the sending partner bank is the PAYER. Its account is held for every item at
-acceptance (``transactions_create_bulk`` → ``holds_place_bulk``: one conditional reserve of the
+acceptance (``transactions_create_bulk`` → ``hold_reserve``: one conditional reserve of the
 batch total — the prefunding check, ``InsufficientFunds`` 422 and nothing written — and one hold
 row per item); a credited item captures its hold (partner -amount, core-banking float +amount), a
 rejected one releases it.
