@@ -58,6 +58,7 @@ def test_cash_in_batch_rows_are_complete_and_in_order(partner: Partner) -> None:
         )  # fmt: skip
         assert (cash_in.provider_reference, cash_in.poll_attempts, cash_in.next_poll_at) == ("", 0, None)
         assert (cash_in.retry_of_id, cash_in.superseded, cash_in.created_at is not None) == (None, False, True)
+        assert cash_in.chunk is not None and cash_in.line is not None
         assert cash_in.chunk.number == cash_in.line // CHUNK_SIZE
         assert (txn.client_reference, txn.amount_minor, txn.status) == (sent["client_reference"], int(sent["amount"]),
                                                                        "pending")  # fmt: skip
