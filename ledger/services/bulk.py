@@ -29,6 +29,7 @@ from ledger.models import Account, AccountKind, Hold, OutboxEvent, Transaction, 
 from ledger.models.outbox import new_event_id
 from ledger.models.transactions import UNIQUE_CLIENT_REFERENCE, new_transaction_id
 from ledger.services.holds import hold_reserve
+from ledger.services.outbox import outbox_notify_on_commit
 from ledger.services.transactions import check_create, duplicate_reference, transaction_observed
 from partners.models import Partner
 
@@ -101,6 +102,7 @@ def transactions_create_bulk(
             first_event = ("", PENDING, states.Cause(cause).value, batch.now)
             copy_rows(TransactionEvent, EVENT_COLUMNS, ((pk, *first_event) for pk in batch.ids))
             copy_rows(OutboxEvent, OUTBOX_COLUMNS, _outbox_rows(batch))
+            outbox_notify_on_commit()  # one wake-up of the relay's follower for the whole batch
             observed = Transaction(kind=kind, provider=provider, public_id=batch.public_ids[0])
             db_transaction.on_commit(
                 lambda: transaction_observed(observed, from_status="", to_status=PENDING, cause=cause, count=len(items))

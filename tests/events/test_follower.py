@@ -24,10 +24,11 @@ import pytest
 from django.db import connection, transaction
 from psycopg.conninfo import make_conninfo
 
+from core.money import Money
 from events.follower import FollowerStop, relay_follow
 from events.relay import RELAY_LOCK_KEY
 from ledger.models import OutboxEvent
-from ledger.services import outbox_record
+from ledger.services import NewTransaction, outbox_record, transactions_create_bulk
 from ledger.services.outbox import OUTBOX_CHANNEL
 from partners.models import ALL_SCOPES, Mode, Partner
 from partners.services import partner_create
@@ -219,4 +220,15 @@ def test_one_notify_per_committed_transaction_none_for_a_rollback() -> None:
                 record_events(partner)
                 raise RuntimeError("inner")
             record_events(partner)  # …does not take the outer row's notify with it
+        assert received_until_marker(listener) == [""]
+
+
+def test_a_bulk_creation_wakes_the_follower_once() -> None:
+    """Bulk rows go in with COPY (ledger/services/bulk.py), not through ``outbox_record``."""
+    partner = make_partner()
+    items = [NewTransaction(money=Money(1_000 + n, "XOF"), client_reference=f"bulk-{n}") for n in range(50)]
+    with psycopg.connect(own_connection_info(), autocommit=True) as listener:
+        listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+        transactions_create_bulk(partner=partner, mode=Mode.TEST, kind="collection", provider="wave", items=items)
+        assert OutboxEvent.objects.filter(partner=partner).count() == 50
         assert received_until_marker(listener) == [""]
