@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -21,6 +22,18 @@ def event_representation(event: TransactionEvent) -> dict[str, Any]:
         "cause": event.cause,
         "detail": event.detail,
         "created_at": event.created_at.isoformat(),
+    }
+
+
+def _event_row_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """The same, from an event PostgreSQL rendered as JSON (its time parsed, so that it is written
+    exactly as ``isoformat`` writes a time read as a column)."""
+    return {
+        "from_status": row["from_status"] or None,
+        "to_status": row["to_status"],
+        "cause": row["cause"],
+        "detail": row["detail"],
+        "created_at": datetime.fromisoformat(row["created_at"]).astimezone(UTC).isoformat(),
     }
 
 
@@ -45,10 +58,12 @@ def transaction_representation(txn: Transaction, *, with_events: bool = False) -
         "updated_at": txn.updated_at.isoformat(),
     }
     if with_events:
-        # sorted here, not by the query: ``.all()`` then uses the events a selector prefetched
-        # (``transaction_get``) instead of asking again
-        events = sorted(txn.events.all(), key=lambda event: (event.created_at, event.pk))
-        body["events"] = [event_representation(event) for event in events]
+        rows = getattr(txn, "event_rows", None)  # read with the transaction (``transaction_get``)
+        if rows is not None:
+            body["events"] = [_event_row_representation(row) for row in rows]
+        else:
+            events = txn.events.all().order_by("created_at", "pk")
+            body["events"] = [event_representation(event) for event in events]
     return body
 
 
