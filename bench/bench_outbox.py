@@ -22,28 +22,31 @@ from typing import Any
 from bench.common import bench_partner
 
 RATE = 200  # events per second written
+WRITERS = 4
 SECONDS = 20
 EVENT_TYPE = "bench.outbox"
 FALLBACK_POLL_SECONDS = 5  # the systemd unit's --interval
 READY_SECONDS = 60
 
 
-def _write(partner: Any, stop_at: float, written: list[int]) -> None:
+def _write(partner: Any, started: float, number: int, written: list[tuple[int, float]]) -> None:
+    """Writer ``number`` of WRITERS: events number, number + WRITERS, … of the schedule, on time
+    (several writers, as several web workers, so that one slow commit does not hold the rate)."""
     from django.db import connection, transaction
 
     from ledger.services import outbox_record
 
-    interval, started, index = 1.0 / RATE, time.perf_counter(), 0
+    interval, index, count = 1.0 / RATE, number, 0
     try:
-        while time.perf_counter() < stop_at:
+        while index < RATE * SECONDS:
             delay = started + index * interval - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
             with transaction.atomic():
                 outbox_record(type=EVENT_TYPE, aggregate=partner, partner=partner, mode="test", payload={"n": index})
-            index += 1
+            index, count = index + WRITERS, count + 1
     finally:
-        written.append(index)
+        written.append((count, time.perf_counter()))
         connection.close()
 
 
@@ -88,9 +91,9 @@ def _start_follower(log: Path, bootstrap: str) -> subprocess.Popen[bytes]:
     return process
 
 
-def _run(partner: Any, bootstrap: str, schedule: float, cluster: Any) -> tuple[int, int | None]:
-    """Write for SECONDS with the follower and the safety net running; answer (written, follower's
-    exit status after SIGTERM)."""
+def _run(partner: Any, bootstrap: str, schedule: float, cluster: Any) -> tuple[int, float, int | None]:
+    """Write RATE * SECONDS events with the follower and the safety net running; answer (written,
+    seconds the writers took, the follower's exit status after SIGTERM)."""
     from ledger.models import OutboxEvent
     from tests.processes import stop
 
@@ -98,22 +101,25 @@ def _run(partner: Any, bootstrap: str, schedule: float, cluster: Any) -> tuple[i
     follower = _start_follower(log, bootstrap)
     halt = threading.Event()
     net = threading.Thread(target=_safety_net, args=(schedule, halt))
-    written: list[int] = []
-    writer = threading.Thread(target=_write, args=(partner, time.perf_counter() + SECONDS, written))
+    written: list[tuple[int, float]] = []
+    started = time.perf_counter()
+    writers = [threading.Thread(target=_write, args=(partner, started, n, written)) for n in range(WRITERS)]
     try:
         net.start()
-        writer.start()
+        for writer in writers:
+            writer.start()
         waiting = OutboxEvent.objects.filter(partner=partner, type=EVENT_TYPE, published_at__isnull=True)
         deadline = time.monotonic() + SECONDS + 120
-        while (writer.is_alive() or waiting.exists()) and time.monotonic() < deadline:
+        while (any(w.is_alive() for w in writers) or waiting.exists()) and time.monotonic() < deadline:
             cluster.drain_logs()
             time.sleep(0.5)
-        writer.join()
+        for writer in writers:
+            writer.join()
     finally:
         halt.set()
         net.join()
         stop(follower, signal.SIGTERM, timeout=30)
-    return written[0], follower.returncode
+    return sum(count for count, _ in written), max(end for _, end in written) - started, follower.returncode
 
 
 def p8_outbox(results: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +137,7 @@ def p8_outbox(results: dict[str, Any]) -> dict[str, Any]:
         reset_producer()
         try:
             partner = bench_partner("Bench P8").partner
-            created, follower_status = _run(partner, cluster.bootstrap_servers, schedule, cluster)
+            created, took, follower_status = _run(partner, cluster.bootstrap_servers, schedule, cluster)
         finally:
             reset_producer(flush_timeout=1.0)
     mine = OutboxEvent.objects.filter(partner=partner, type=EVENT_TYPE, published_at__isnull=False)
@@ -146,13 +152,15 @@ def p8_outbox(results: dict[str, Any]) -> dict[str, Any]:
         "max_s": round(lags[-1], 3) if lags else None,
         "reference": created,
         "reference_name": "events written",
+        "written_per_s": round(created / took, 1),
         "published": published,
         "ratio": None,
         "relay": f"manage.py relay_outbox --follow (NOTIFY, fallback poll {FALLBACK_POLL_SECONDS} s) "
         f"+ the beat's pass every {schedule:g} s",
         "follower_exit_on_sigterm": follower_status,
-        "goal": "lag p99 <= 1 s, published = created",
-        "met": p99 <= 1.0 and published == created,
+        "goal": f"lag p99 <= 1 s, published = created, at {RATE} events/s",
+        # a writer that could not keep the rate (a busy machine) did not put the relay to the test
+        "met": p99 <= 1.0 and published == created and created / took >= 0.95 * RATE,
         "rate_per_s": RATE,
     }
 
