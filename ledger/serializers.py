@@ -58,7 +58,7 @@ def transaction_representation(txn: Transaction, *, with_events: bool = False) -
         "updated_at": txn.updated_at.isoformat(),
     }
     if with_events:
-        rows = getattr(txn, "event_rows", None)  # read with the transaction (``transaction_get``)
+        rows = getattr(txn, "event_rows", None)  # read with the transaction (``ledger.selectors.transaction_get``)
         if rows is not None:
             body["events"] = [_event_row_representation(row) for row in rows]
         else:
