@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The foreground of `make run`: web, worker and beat (Procfile) under honcho, from VENV.
-# Ctrl-C (SIGINT) or SIGTERM stops all three; a stop that was asked for is a clean end
+# The foreground of `make run`: web, worker, beat and the outbox relay (Procfile) under honcho,
+# from VENV. Ctrl-C (SIGINT) or SIGTERM stops them all; a stop that was asked for is a clean end
 # (status 0 here, so make reports no error), while a process that dies on its own still fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
