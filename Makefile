@@ -106,10 +106,13 @@ fuzz: venv services
 # Benchmarks run against their own database (created afresh), never the demo's: every figure of
 # docs/performance.md (P1..P10, then the other bench modules) with its reference measured in the
 # same run; a table at the end and bench/results/latest.json. `BENCH=P1,P5 make bench`: a subset.
-# Run it on a quiet machine (about 25 minutes, P10's soak 10 of them).
+# Run it on a quiet machine (about 25 minutes, P10's soak 10 of them). The local server gets
+# autovacuum on, as production's PostgreSQL runs (a machine's configuration may switch it off:
+# the soak's hot account row and the idempotency table then only grow dead rows).
 BENCH_DB := postgres://postgres@127.0.0.1:5432/addon_partner_bench
 bench: setup
 	@dropdb -h 127.0.0.1 -U postgres --if-exists addon_partner_bench && scripts/services.sh addon_partner_bench
+	@psql -h 127.0.0.1 -U postgres -qAt -c "ALTER SYSTEM SET autovacuum = on" -c "SELECT pg_reload_conf()" >/dev/null
 	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python manage.py migrate --no-input -v0
 	DJANGO_ENV=test DATABASE_URL=$(BENCH_DB) $(BIN)/python -m bench $(BENCH)
 
