@@ -68,11 +68,23 @@ class Run:
         }
 
 
+# gunicorn closes a keep-alive connection idle for 5 s (deploy/gunicorn.conf.py ``keepalive``); a
+# client sending on it as the server closes it sees its request lost, an error of neither side's
+# making. Like a client's connection pool, the open loop retires connections idle this long.
+IDLE_LIMIT_SECONDS = 4.0
+
+
 class _Connection:
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_used = time.perf_counter()
+
+    def stale(self) -> bool:
+        """Idle long enough for the server to be closing it, or closed by the server already."""
+        idle = time.perf_counter() - self.last_used > IDLE_LIMIT_SECONDS
+        return idle or (self.reader is not None and self.reader.at_eof())
 
     async def exchange(self, request: bytes) -> int:
         """Send one request and read its whole answer; its status (reconnects when closed)."""
@@ -94,6 +106,7 @@ class _Connection:
             await self.reader.readexactly(length)
         if close:
             self.close()
+        self.last_used = time.perf_counter()
         return status
 
     def close(self) -> None:
@@ -137,8 +150,16 @@ async def _open(host: str, port: int, factory: RequestFactory, rate: float, seco
     idle: list[_Connection] = []
     pending: set[asyncio.Task[None]] = set()
 
+    def connection_to_use() -> _Connection:
+        while idle:
+            connection = idle.pop()
+            if not connection.stale():
+                return connection
+            connection.close()
+        return _Connection(host, port)
+
     async def one(index: int, scheduled: float) -> None:
-        connection = idle.pop() if idle else _Connection(host, port)
+        connection = connection_to_use()
         if await connection.timed(factory(index), run, scheduled):
             idle.append(connection)
 

@@ -1,0 +1,70 @@
+"""bench/loadgen.py: the open loop does not count as errors the requests it sends on keep-alive
+connections the server has closed meanwhile (gunicorn closes idle ones after 5 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from bench import loadgen
+
+ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+@pytest.fixture
+def closing_server() -> Iterator[str]:
+    """An HTTP server that answers, keeps the connection open 0.2 s, then closes it (a short keepalive)."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    address: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=0.2)
+                writer.write(ANSWER)
+                await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        address.append(server.sockets[0].getsockname()[1])
+        started.set()
+        async with server:
+            await server.serve_forever()
+
+    task = loop.create_task(serve())
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            pass  # stopped by the fixture
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    started.wait(5)
+    yield f"http://127.0.0.1:{address[0]}"
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(5)
+
+
+def test_connections_the_server_closed_are_not_reused(closing_server: str) -> None:
+    request = loadgen.http_request("GET", "/", {}, host="127.0.0.1")
+    # 4 requests a second: each finds the previous connection closed by the server 0.2 s after its answer
+    run = loadgen.open_loop(closing_server, lambda i: request, rate=4, seconds=2)
+    assert (run.statuses, run.transport_errors) == ({200: 8}, 0)
+
+
+def test_without_the_check_those_requests_would_be_lost(closing_server: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What the test above guards against (else it could never fail)."""
+    monkeypatch.setattr(loadgen._Connection, "stale", lambda self: False)
+    request = loadgen.http_request("GET", "/", {}, host="127.0.0.1")
+    run = loadgen.open_loop(closing_server, lambda i: request, rate=4, seconds=2)
+    assert run.transport_errors > 0
