@@ -31,15 +31,16 @@ def _path(parent: str, key: str | int) -> str:
     return f"{parent}.{key}" if parent else key
 
 
-def json_problems(document: Any, *, max_depth: int = MAX_JSON_DEPTH) -> list[FieldError]:
+def json_problems(document: Any, *, max_depth: int = MAX_JSON_DEPTH, check_text: bool = True) -> list[FieldError]:
     """Where a parsed JSON document nests too deeply or holds text that cannot travel (keys
-    included); walked with an explicit stack, so a deep document cannot exhaust the recursion."""
+    included); walked with an explicit stack, so a deep document cannot exhaust the recursion.
+    ``check_text=False`` looks at the nesting only (the parser knows when no text can be wrong)."""
     problems: list[FieldError] = []
     stack: list[tuple[str, Any, int]] = [("", document, 1)]
     while stack and len(problems) < 20:
         where, value, depth = stack.pop()
         if isinstance(value, str):
-            problem = unreadable_problem(value)
+            problem = unreadable_problem(value) if check_text else None
             if problem is not None:
                 problems.append(FieldError(where, problem))
             continue
@@ -48,14 +49,20 @@ def json_problems(document: Any, *, max_depth: int = MAX_JSON_DEPTH) -> list[Fie
         if depth > max_depth:
             problems.append(FieldError(where, f"Nested deeper than {max_depth} levels."))
             continue
+        if not check_text and not any(isinstance(child, Mapping | list) for child in _children(value)):
+            continue  # only scalars below: nothing more to find here
         items = value.items() if isinstance(value, Mapping) else enumerate(value)
         for key, child in items:
-            problem = unreadable_problem(key) if isinstance(key, str) else None
+            problem = unreadable_problem(key) if check_text and isinstance(key, str) else None
             if problem is not None:
                 problems.append(FieldError(where, f"A key: {problem}"))
                 continue
             stack.append((_path(where, key), child, depth + 1))
     return sorted(problems, key=lambda problem: problem.field)
+
+
+def _children(value: Mapping[Any, Any] | list[Any]) -> Any:
+    return value.values() if isinstance(value, Mapping) else value
 
 
 class GatewayJSONParser(JSONParser):
@@ -66,12 +73,15 @@ class GatewayJSONParser(JSONParser):
         try:
             decoded = cast(IO[str], codecs.getreader(encoding)(stream))
             constant = json.strict_constant if self.strict else None
-            document = json.load(decoded, parse_constant=constant)
+            text = decoded.read()
+            document = json.loads(text, parse_constant=constant)
         except RecursionError:
             raise ParseError(f"JSON parse error - nested deeper than {MAX_JSON_DEPTH} levels.") from None
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
-        problems = json_problems(document)
+        # A NUL or a lone surrogate can only reach a string through a \u escape (JSON text allows
+        # neither raw, and the text was decoded strictly): without one, only the nesting is looked at
+        problems = json_problems(document, check_text="\\u" in text)
         if problems:
             raise ValidationFailed(
                 "; ".join(f"{p.field or 'body'}: {p.message}" for p in problems[:5]), errors=problems
