@@ -8,7 +8,7 @@ from ledger.services.accounts import (
     account_set_overdraft_limit,
 )
 from ledger.services.bulk import NewTransaction, transactions_create_bulk
-from ledger.services.holds import hold_capture, hold_place, hold_release, holds_place_bulk
+from ledger.services.holds import hold_capture, hold_place, hold_release
 from ledger.services.idempotency import (
     Begin,
     idempotency_abandon,
@@ -48,7 +48,6 @@ __all__ = [
     "hold_capture",
     "hold_place",
     "hold_release",
-    "holds_place_bulk",
     "idempotency_abandon",
     "idempotency_begin",
     "idempotency_complete",

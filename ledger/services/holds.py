@@ -9,7 +9,6 @@ changed the row moves money. Repeating the same call is a no-op; the other one i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
@@ -21,8 +20,6 @@ from core.errors import Conflict, InsufficientFunds
 from ledger.models import Account, AccountKind, Hold, HoldStatus, Transaction
 from ledger.services.accounts import account_get_or_create_system
 from ledger.services.postings import post_lines
-
-BULK_INSERT_SIZE = 1000
 
 
 def _check_hold_account(account: Account, transaction: Transaction, amount_minor: int) -> None:
@@ -72,31 +69,6 @@ def hold_place(*, account: Account, amount_minor: int, transaction: Transaction)
         hold_reserve(account=account, amount_minor=amount_minor)
         return Hold.objects.create(
             transaction=transaction, account=account, amount_minor=amount_minor, currency=account.currency
-        )
-
-
-def holds_place_bulk(*, account: Account, transactions: Sequence[Transaction]) -> list[Hold]:
-    """Hold each transaction's amount plus fee on ``account`` with ONE conditional reserve of the
-    total (the all-or-nothing prefunding check of a batch) and one ``Hold`` row per transaction
-    (bulk insert), so each is captured or released on its own by ``transaction_transition``.
-
-    The transactions are already saved. ``InsufficientFunds`` when the available balance does not
-    cover the total; the caller's DB transaction must then roll back the rest of the batch — no
-    hold is ever placed for part of it.
-    """
-    amounts = [t.amount_minor + t.fee_minor for t in transactions]
-    for transaction, amount_minor in zip(transactions, amounts, strict=True):
-        _check_hold_account(account, transaction, amount_minor)
-    if not transactions:
-        return []
-    with db_transaction.atomic():
-        hold_reserve(account=account, amount_minor=sum(amounts))
-        return Hold.objects.bulk_create(
-            (
-                Hold(transaction=t, account=account, amount_minor=amount_minor, currency=account.currency)
-                for t, amount_minor in zip(transactions, amounts, strict=True)
-            ),
-            batch_size=BULK_INSERT_SIZE,
         )
 
 

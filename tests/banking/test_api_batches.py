@@ -442,7 +442,7 @@ def test_a_10000_transaction_file_is_accepted_over_http_in_one_request(bank: Ban
     assert TransferBatchItem.objects.filter(batch__public_id=answer["id"]).count() == 10_000
     assert Transaction.objects.filter(kind="bank_transfer_in", status="pending").count() == 10_000
     assert OutboxEvent.objects.filter(type="transaction.created").count() == 10_000
-    # one conditional reserve of the total, one hold row per item (ledger.services.holds_place_bulk)
+    # one conditional reserve of the total, one hold row per item (ledger.services.transactions_create_bulk)
     assert Hold.objects.filter(transaction__kind="bank_transfer_in", status="placed").count() == 10_000
     assert (partner_balance(bank.partner), partner_held(bank.partner)) == (FUNDED, 10_000_000)
     assert ledger_check().is_ok
