@@ -30,6 +30,7 @@ a failure of any kind rolls back the claim with the work, so the key stays free.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -180,19 +181,31 @@ def idempotency_begin(*, partner: Partner, mode: str, key: str | None, fingerpri
     raise IdempotencyKeyInUse("This Idempotency-Key is contended; retry later.", headers={"Retry-After": "1"})
 
 
+_COMPLETE_SQL = (
+    "UPDATE {table} SET state = %s, response_status = %s, response_headers = %s::jsonb, response_body = %s, "
+    "completed_at = %s WHERE id = %s AND state = %s"
+)
+
+
 def idempotency_complete(
     *, record: IdempotencyRecord, status: int, headers: Mapping[str, str], body: bytes
 ) -> IdempotencyRecord:
     """Store the response exactly as sent; later requests with the key replay it."""
     kept = {name: value for name, value in headers.items() if name.lower() in STORED_HEADERS}
     now = timezone.now()
-    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyState.IN_PROGRESS).update(
-        state=IdempotencyState.COMPLETED,
-        response_status=status,
-        response_headers=kept,
-        response_body=bytes(body),
-        completed_at=now,
-    )
+    with connection.cursor() as cursor:  # plain SQL, as the claim: once per acceptance
+        cursor.execute(
+            _COMPLETE_SQL.format(table=IdempotencyRecord._meta.db_table),
+            [
+                IdempotencyState.COMPLETED,
+                status,
+                json.dumps(kept),
+                bytes(body),
+                now,
+                record.pk,
+                IdempotencyState.IN_PROGRESS,
+            ],
+        )
     record.state, record.response_status, record.response_headers = IdempotencyState.COMPLETED, status, kept
     record.response_body, record.completed_at = bytes(body), now
     return record
