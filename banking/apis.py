@@ -49,7 +49,7 @@ class TransferBatchCreateApi(PartnerApiView):
         tags=["banking"],
         summary="Submit a credit-transfer batch (pain.001 XML or JSON)",
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request: Request) -> Response:
         batch = batch_receive(
             partner=self.partner, mode=self.mode, body=request.body, content_type=request.content_type or ""
@@ -126,7 +126,7 @@ class TransferCreateApi(PartnerApiView):
         responses={202: BankTransferSerializer},
         tags=["banking"],
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request: Request) -> Response:
         serializer = TransferCreateInput(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -34,7 +34,7 @@ from core.tasks import enqueue_on_commit
 from ledger.models import Transaction
 from ledger.services import (
     Applied,
-    account_get_or_create_partner_account,
+    account_partner_for_holds,
     calls_about,
     item_guard,
     outcome_apply,
@@ -70,7 +70,7 @@ def transfer_create(*, partner: Partner, mode: str, request: TransferRequest) ->
             code=ErrorCode.PROVIDER_NOT_CONFIGURED,
         ) from None
     settlement = settlement_for(request.amount)
-    account = account_get_or_create_partner_account(partner=partner, mode=mode, currency=request.amount.currency)
+    account = account_partner_for_holds(partner=partner, mode=mode, currency=request.amount.currency)
     amount = request.amount
     allowance = limit_allowance(
         partner=partner, mode=mode, rail=Rail.BANKING, currency=amount.currency, amounts=[amount.minor]

@@ -134,7 +134,7 @@ class BatchCreateApi(BatchApi):
         responses={202: CashInBatchSerializer},
         tags=["mobile-money"],
     )
-    @idempotent
+    @idempotent(one_transaction=True)
     def post(self, request: Request) -> Response:
         if isinstance(request.data, str):  # a CSV upload: the provider comes in the query
             query = BatchCsvQuerySerializer(data=request.query_params)
