@@ -94,11 +94,21 @@ def _production_read_timeout(base_url: str) -> None:
     run_seeders(DemoContext(base_url=base_url, known_secrets=dict(SANDBOX_SECRETS), read_timeout_seconds=default))
 
 
+def _purge_queues() -> None:
+    """Empty the broker's queues of what earlier figures enqueued with no worker running (P1's
+    thousands of cash-ins, P5's chunks): the worker would run them before the no-op reference or
+    the batch, and both rates would measure that backlog instead."""
+    from config.celery import app
+
+    app.control.purge()
+
+
 def _with_worker(latency_ms: int, work: Any) -> Any:
     from tests.processes import stop
 
     with gateway(env={"SANDBOX_LATENCY_MS": str(latency_ms)}) as (base_url, _):
         _production_read_timeout(base_url)
+        _purge_queues()
         worker = _start_worker(latency_ms)
         try:
             _drain_noop(WARM_TASKS)  # warm: both processes have run tasks before anything is timed
