@@ -60,7 +60,11 @@ def test_concurrent_identical_creates_make_exactly_one_transaction() -> None:
         assert Hold.objects.filter(transaction=txn).count() == 1
         assert OutboxEvent.objects.filter(aggregate_id=txn.public_id).count() == 1
 
-        replay = client.post("/t/cash-ins", json=BODY, idempotency_key="key-100-identical")
+        # signed one second ahead: the 100 above used t = now - i, and when they all finish within
+        # the second the same t would make the very same signature, refused as a replay (401)
+        replay = client.request(
+            "POST", "/t/cash-ins", json=BODY, idempotency_key="key-100-identical", t=int(time.time()) + 1
+        )
         assert replay.status == 202 and replay.headers["Idempotent-Replayed"] == "true"
         assert replay.content == originals[0].content
 
