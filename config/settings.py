@@ -595,26 +595,30 @@ SPECTACULAR_SETTINGS = {
     # check stays about security.
     "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
-# Partner authentication's per-process cache (partners/auth.py): a key's credential and its
-# partner's decrypted signing secrets are reused this long, so a revocation, a rotated-out secret
-# or a suspension reaches every web worker within it (at most 5 s). The suite reads afresh (0).
-PARTNER_AUTH_CACHE_SECONDS = env.number(
+
+
+def _short_cache_seconds(name: str, description: str) -> float:
+    """A per-process cache's lifetime (core/short_cache.py): 2 s, 0 under test (read afresh), at most 5."""
+    seconds = env.number(name, "0" if IS_TEST else "2", description=description)
+    if not 0 <= seconds <= 5:
+        raise ImproperlyConfigured(f"{name} must be between 0 and 5.")
+    return seconds
+
+
+# Partner authentication's cache (partners/auth.py): a key's credential and its partner's
+# decrypted signing secrets, so a revocation, a rotated-out secret or a suspension reaches every
+# web worker within it.
+PARTNER_AUTH_CACHE_SECONDS = _short_cache_seconds(
     "PARTNER_AUTH_CACHE_SECONDS",
-    "0" if IS_TEST else "2",
-    description="how long a web worker reuses a partner's credentials and secrets (s, at most 5; 0: off)",
+    "how long a web worker reuses a partner's credentials and secrets (s, at most 5; 0: off)",
 )
-if not 0 <= PARTNER_AUTH_CACHE_SECONDS <= 5:
-    raise ImproperlyConfigured("PARTNER_AUTH_CACHE_SECONDS must be between 0 and 5.")
-# The same for what every acceptance reads besides credentials (core/short_cache.py): provider
-# connections and codes, partner limits. A provider disabled or a limit changed reaches every
-# worker within it (at most 5 s). The suite reads afresh (0).
-CONFIGURATION_CACHE_SECONDS = env.number(
+# What every acceptance reads besides credentials: provider connections and codes, partner
+# limits, the partner's account for holds. A provider disabled or a limit changed reaches every
+# worker within it.
+CONFIGURATION_CACHE_SECONDS = _short_cache_seconds(
     "CONFIGURATION_CACHE_SECONDS",
-    "0" if IS_TEST else "2",
-    description="how long a process reuses provider connections, provider codes and partner limits (s, at most 5)",
+    "how long a process reuses provider connections, provider codes and partner limits (s, at most 5)",
 )
-if not 0 <= CONFIGURATION_CACHE_SECONDS <= 5:
-    raise ImproperlyConfigured("CONFIGURATION_CACHE_SECONDS must be between 0 and 5.")
 
 # --- observability (docs/architecture.md §8) ------------------------------------------------------------
 LOG_LEVEL = env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO", description="root log level")

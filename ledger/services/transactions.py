@@ -100,6 +100,10 @@ def holds_reserved_last() -> Iterator[None]:
     the same: the funds check is the same statement, and a refusal (``InsufficientFunds``)
     raised here rolls back everything the block wrote, so nothing was written. Several reserves
     are taken in account order (no deadlock between two multi-account blocks).
+
+    The contract: a failure inside the block ends the whole DB transaction. Code that catches
+    a failure after ``transaction_create`` in a savepoint of its own and goes on must not run
+    here: the reserve of the transaction its savepoint rolled back would still be taken.
     """
     if db_transaction.get_autocommit():
         raise RuntimeError("holds_reserved_last() runs inside a database transaction.")
