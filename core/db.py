@@ -13,15 +13,22 @@ key (the statement's ``RETURNING``; the others keep ``pk = None``), and it sends
 ``pre_save``/``post_save`` signals. Use it for rows nobody reads back in the same request (a
 transaction's hold, event and outbox row), the one whose id is needed last (a cash-in: its
 worker is enqueued by id).
+
+``insert_new(rows, update=…)`` writes rows of one model that a unique constraint may already
+hold (``ON CONFLICT DO NOTHING``, as ``bulk_create(ignore_conflicts=True)``) and returns the
+primary keys of those it did write; an ``UPDATE`` of another row can ride in the same statement
+as a common table expression (a callback delivery marked verified with its new events).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model
-from django.db.models.sql import InsertQuery
+from django.db.models import Model, QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery, UpdateQuery
 
 
 def _insert_sql(instance: Model, using: str) -> tuple[str, tuple[Any, ...]]:
@@ -55,3 +62,50 @@ def insert_together(*instances: Model) -> None:
     for instance in instances:
         instance._state.adding = False
         instance._state.db = using
+
+
+def _update_sql(queryset: QuerySet[Any], values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """The SQL of ``queryset.update(**values)``, not run (a plain filter on the model's own columns)."""
+    query = queryset.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
+    query.add_update_values(dict(values))
+    sql, params = query.get_compiler(queryset.db).as_sql()
+    return sql, tuple(params)
+
+
+def insert_new(
+    instances: Sequence[Model], *, update: tuple[QuerySet[Any], Mapping[str, Any]] | None = None
+) -> list[int]:
+    """INSERT ``instances`` (one model) in ONE statement, skipping each row a unique constraint
+    already holds; the primary keys of the rows written, ascending (the instances' own ``pk`` is
+    not set: which ones were written is the answer).
+
+    ``update=(queryset, values)`` runs ``queryset.update(**values)`` in the same statement, as a
+    common table expression: both happen or neither does. The queryset must be a plain filter on
+    its model's columns (no joins), such as ``Model.objects.filter(pk=…)``.
+    """
+    models = {type(instance) for instance in instances}
+    if len(models) > 1:
+        raise ValueError("insert_new writes rows of one model.")
+    model = models.pop() if models else (update[0].model if update else None)
+    if model is None:
+        raise ValueError("insert_new needs rows or an update.")
+    using = router.db_for_write(model)
+    connection = connections[using]
+    prefix, prefix_params = "", ()
+    if update is not None:
+        sql, prefix_params = _update_sql(update[0].using(using), update[1])
+        prefix = f"WITH updated AS ({sql}) "
+    if not instances:
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + "SELECT 1", prefix_params)
+        return []
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, list(instances))
+    [(sql, params)] = query.get_compiler(using=using).as_sql()
+    pk_column = connection.ops.quote_name(str(meta.pk.get_attname_column()[1]))
+    with connection.cursor() as cursor:
+        cursor.execute(f"{prefix}{sql} RETURNING {pk_column}", (*prefix_params, *params))
+        return sorted(row[0] for row in cursor.fetchall())

@@ -8,7 +8,10 @@ every rail, every call recorded); this module only finds the connection to open 
 
 from __future__ import annotations
 
+import copy
+
 from core.errors import BusinessRuleViolation, ErrorCode
+from core.short_cache import ShortCache
 from ledger.models import Kind, Transaction
 from partners.models import ProviderConnection
 from partners.providers import connector_rail, provider_codes, provider_connection_resolve, provider_connections
@@ -44,7 +47,15 @@ def provider_is_known(provider: str) -> bool:
     return Transaction.objects.filter(provider=provider, kind__in=RAIL_KINDS).exists()
 
 
+# Every callback reads them: kept ``CONFIGURATION_CACHE_SECONDS`` per process (core/short_cache.py),
+# so a connection disabled, or a webhook secret rotated, reaches every worker within that time.
+_callback_connections: ShortCache[str, list[ProviderConnection]] = ShortCache("CONFIGURATION_CACHE_SECONDS")
+
+
 def callback_connections(provider: str) -> list[ProviderConnection]:
     """Every enabled connection of ``provider``: a callback is checked against each, since test
-    and live callbacks reach the same URL."""
-    return list(provider_connections(provider=provider).filter(is_enabled=True))
+    and live callbacks reach the same URL. Copies: a caller never changes the cached rows."""
+    rows = _callback_connections.fetch(
+        provider, lambda: list(provider_connections(provider=provider).filter(is_enabled=True))
+    )
+    return [copy.copy(row) for row in rows]

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from core.db import insert_together
+from core.db import insert_new, insert_together
 from partners.models import Partner, PartnerLimit
 
 pytestmark = pytest.mark.django_db
@@ -39,3 +39,52 @@ def test_one_failing_row_writes_none_of_them() -> None:
 def test_nothing_to_insert_is_a_mistake() -> None:
     with pytest.raises(ValueError):
         insert_together()
+
+
+# ``insert_new``: rows a unique constraint may already hold, skipped; an UPDATE riding along
+
+
+def test_insert_new_writes_the_new_rows_only_and_says_which() -> None:
+    Partner.objects.create(name="Held", code="held-code")
+    rows = [
+        Partner(name="A", code="new-a"),
+        Partner(name="Held again", code="held-code"),
+        Partner(name="B", code="new-b"),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        written = insert_new(rows)
+    assert len(captured.captured_queries) == 1
+    assert sorted(Partner.objects.filter(pk__in=written).values_list("code", flat=True)) == ["new-a", "new-b"]
+    assert written == sorted(written)
+    assert Partner.objects.get(code="held-code").name == "Held"  # the row already there is untouched
+
+
+def test_insert_new_runs_its_update_in_the_same_statement() -> None:
+    parent = Partner.objects.create(name="Parent", code="parent-code")
+    with CaptureQueriesContext(connection) as captured:
+        written = insert_new(
+            [Partner(name="Child", code="child-code")], update=(Partner.objects.filter(pk=parent.pk), {"name": "Seen"})
+        )
+    assert len(captured.captured_queries) == 1
+    assert captured.captured_queries[0]["sql"].startswith("WITH updated AS (UPDATE")
+    assert len(written) == 1 and Partner.objects.get(pk=parent.pk).name == "Seen"
+    # nothing new: the update alone, and no id
+    assert insert_new([], update=(Partner.objects.filter(pk=parent.pk), {"name": "Again"})) == []
+    assert Partner.objects.get(pk=parent.pk).name == "Again"
+
+
+def test_insert_new_failing_leaves_the_update_undone() -> None:
+    parent = Partner.objects.create(name="Parent", code="parent-two")
+    limit = PartnerLimit(partner=parent, mode="test", rail="mobile_money", currency="XOF", max_per_day_minor=-5)
+    with pytest.raises(IntegrityError), transaction.atomic():  # a CHECK constraint, not a unique one: not skipped
+        insert_new([limit], update=(Partner.objects.filter(pk=parent.pk), {"name": "Changed"}))
+    assert Partner.objects.get(pk=parent.pk).name == "Parent"
+    assert not PartnerLimit.objects.filter(partner=parent).exists()
+
+
+def test_insert_new_takes_one_model_and_something_to_do() -> None:
+    parent = Partner.objects.create(name="Parent", code="parent-three")
+    with pytest.raises(ValueError):
+        insert_new([Partner(name="X", code="x-one"), PartnerLimit(partner=parent, mode="test")])
+    with pytest.raises(ValueError):
+        insert_new([])

@@ -5,19 +5,23 @@ CONFIGURATION_CACHE_SECONDS=2, core/short_cache.py):
 - a revoked API key and a rotated-out signing secret are refused by every web worker within 5 s,
   though each worker reuses what it read in between; so are cash-ins to a provider just disabled
   and cash-ins over a partner limit just set;
+- callbacks of a provider connection just disabled are refused by every worker within 5 s;
 - 100 identical cash-ins released together through the one-transaction accept path move money
   once: one transaction, one hold, one outbox row, every answer the original (or a 409).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
 
-from bench.common import seed
+from bench.common import WAVE_WEBHOOK_SECRET, seed
 from clients.python.addon_partner_client import AddonPartnerClient, ApiResponse
 from ledger.models import Hold, OutboxEvent, Transaction
 from ledger.selectors import ledger_check
@@ -30,6 +34,7 @@ from partners.services import (
     signing_secret_revoke_previous,
     signing_secret_rotate,
 )
+from sandbox.wave.events import signature_header as wave_signature
 from tests.processes import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,3 +192,33 @@ def test_a_disabled_provider_is_refused_by_every_worker_within_5_s(web: str) -> 
         _refused_everywhere_after(call, created, changed_at=changed_at)
     finally:
         provider_enable(provider="wave", enabled=True, mode=Mode.TEST)
+
+
+def test_callbacks_of_a_disabled_connection_are_refused_by_every_worker_within_5_s(web: str) -> None:
+    """Callbacks verify against the enabled connections each worker keeps a few seconds
+    (mobilemoney/connectors.py): once Wave's are disabled, its signature verifies nowhere."""
+    seed(web)
+    events = iter(range(10**6))
+
+    def call() -> ApiResponse:
+        body = json.dumps({"id": f"EV_cache{time.time_ns()}-{next(events)}", "type": "checkout.session.completed",
+                           "data": {"id": "cos-cache", "checkout_status": "complete"}}).encode()  # fmt: skip
+        headers = {"Content-Type": "application/json", "Wave-Signature": wave_signature(WAVE_WEBHOOK_SECRET, body)}
+        request = urllib.request.Request(f"{web}/callbacks/wave", data=body, method="POST", headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status, headers, content = answer.status, answer.headers, answer.read()
+        except urllib.error.HTTPError as refused:
+            status, headers, content = refused.code, refused.headers, refused.read()
+        return ApiResponse(status, headers, json.loads(content), content)
+
+    _warm(call, 200)
+    try:
+        assert provider_enable(provider="wave", enabled=False) >= 1  # test and live: one URL for both
+        changed_at = time.monotonic()
+        seconds = _seconds_until_refused(call, "invalid_signature", changed_at=changed_at, status=401)
+        assert seconds <= REFUSED_WITHIN_SECONDS
+        time.sleep(max(0.0, changed_at + REFUSED_WITHIN_SECONDS - time.monotonic()))
+        assert [call().status for _ in range(10)] == [401] * 10
+    finally:
+        provider_enable(provider="wave", enabled=True)
