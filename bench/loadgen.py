@@ -40,6 +40,18 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     transport_errors: int = 0
 
+    @classmethod
+    def merged(cls, runs: list[Run]) -> Run:
+        """Several runs as one: their answers, latencies and wall times added up."""
+        total = cls()
+        for run in runs:
+            total.seconds += run.seconds
+            for status, n in run.statuses.items():
+                total.statuses[status] = total.statuses.get(status, 0) + n
+            total.latencies.extend(run.latencies)
+            total.transport_errors += run.transport_errors
+        return total
+
     @property
     def count(self) -> int:
         return sum(self.statuses.values())

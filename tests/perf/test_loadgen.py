@@ -73,3 +73,12 @@ def test_without_the_check_those_requests_would_be_lost(closing_server: str, mon
     """What the test above guards against (else it could never fail)."""
     monkeypatch.setattr(loadgen._Connection, "stale", lambda self: False)
     assert _open_loop(closing_server).transport_errors > 0
+
+
+def test_runs_merged_add_up_answers_latencies_and_time() -> None:
+    first = loadgen.Run(seconds=2.0, statuses={202: 10, 500: 1}, latencies=[0.1] * 11, transport_errors=1)
+    second = loadgen.Run(seconds=3.0, statuses={202: 20}, latencies=[0.2] * 20)
+    merged = loadgen.Run.merged([first, second])
+    assert (merged.seconds, merged.statuses, merged.transport_errors) == (5.0, {202: 30, 500: 1}, 1)
+    assert merged.rate() == 31 / 5.0 and merged.errors(202) == 2 and len(merged.latencies) == 31
+    assert first.statuses == {202: 10, 500: 1}  # the parts are left as they were
