@@ -19,6 +19,7 @@ from ledger.services.idempotency import (
 )
 from ledger.services.outbox import outbox_record
 from ledger.services.outcomes import Applied, outcome_apply, transaction_claim
+from ledger.services.outcomes_bulk import bulk_applicable, outcomes_apply_bulk, transactions_claim_bulk
 from ledger.services.postings import UnbalancedPosting, accounts_lock, posting_create, posting_reverse
 from ledger.services.provider_calls import calls_about, provider_calls_purge
 from ledger.services.review import (
@@ -44,6 +45,7 @@ __all__ = [
     "account_partner_for_holds",
     "account_set_overdraft_limit",
     "accounts_lock",
+    "bulk_applicable",
     "calls_about",
     "hold_capture",
     "hold_place",
@@ -56,6 +58,7 @@ __all__ = [
     "item_guard",
     "outbox_record",
     "outcome_apply",
+    "outcomes_apply_bulk",
     "posting_create",
     "posting_reverse",
     "provider_calls_purge",
@@ -66,5 +69,6 @@ __all__ = [
     "transaction_review_close",
     "transaction_set_aside",
     "transaction_transition",
+    "transactions_claim_bulk",
     "transactions_create_bulk",
 ]

@@ -11,12 +11,13 @@ re-driven later (a task countdown by the rail's policy, and the sweeper should t
 Every item runs under ``item_guard``: one item the code chokes on is set aside for staff and the
 chunk goes on with the others.
 
-Speed (docs/performance.md, P6): a chunk's claims share one DB transaction (one WAL flush for
-250 claims, each claim still ``transaction_claim`` under its own savepoint), and the final results
-of a provider batch are applied by a few threads, each item in its own short DB transaction
-through ``result_apply``: an item's commit mostly waits for the WAL flush and for the row locks
-of the accounts it moves, time the other threads use. No thread calls the provider, so the
-provider's concurrency limit (one slot per chunk run) is unchanged.
+Speed (docs/performance.md, P6): a chunk's claims are made together, set-based
+(``transactions_claim_bulk``; should that fail, one by one, each under its own savepoint), and
+the final results of a provider batch are applied in groups of up to ``APPLY_GROUP``, each group
+in one DB transaction (``results_apply_bulk``: per item the same compare-and-set, event, outbox
+row and capture or release as ``result_apply``), a group that fails applied again one item at a
+time. An answer larger than a group is shared by a few threads. No thread but the chunk's helper
+calls the provider, so the provider's concurrency limit (one slot per chunk run) is unchanged.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from core.errors import ProviderError, ProviderRejected
 from core.outcomes import Outcome
 from core.provider_calls import call_scope
 from core.tasks import enqueue, enqueue_on_commit
-from ledger.services import item_guard, outbox_record, transaction_claim
+from ledger.services import item_guard, outbox_record, transaction_claim, transactions_claim_bulk
 from ledger.states import Cause, Status
 from mobilemoney.connectors import connection_for
 from mobilemoney.models import BatchChunk, CashIn, CashInBatch
@@ -52,7 +53,7 @@ from mobilemoney.providers.base import (
     OperationStatus,
 )
 from mobilemoney.services.cash_ins import cash_in_claim_and_submit, cash_in_request, cash_in_submit
-from mobilemoney.services.outcomes import outcome_settle, policy, result_apply, schedule_poll
+from mobilemoney.services.outcomes import outcome_settle, policy, result_apply, results_apply_bulk, schedule_poll
 from partners.registry import connector_session
 
 logger = logging.getLogger("mobilemoney.bulk")
@@ -61,6 +62,10 @@ FINAL = (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.REVE
 IN_FLIGHT = (Status.PENDING, Status.PROCESSING, Status.UNKNOWN)
 WORK_TASK = "mobilemoney.bulk_chunk_work"
 NO_SLOT_RETRY_SECONDS = 1.0
+# Final results applied in one DB transaction (docs/performance.md, P6): more than the third of
+# a 250-payout chunk that Wave's simulator settles per answer, so such an answer is one group,
+# applied on the chunk's own thread and connection; a larger answer is shared by apply threads.
+APPLY_GROUP = 100
 
 
 def lease_seconds() -> float:
@@ -140,9 +145,33 @@ def _claim(cash_in: CashIn) -> None:
 def _requests(items: list[CashIn]) -> list[tuple[CashIn, CashInRequest]]:
     """The items the provider can be sent, claimed; an item whose request cannot be built is set aside.
 
-    All the claims commit together, before the provider is called (one WAL flush instead of one
-    per item); each item under its own savepoint, so an item that fails rolls back alone and is
-    set aside, and the others are still claimed."""
+    All the claims commit together, before the provider is called: set-based first
+    (``transactions_claim_bulk``: one compare-and-set UPDATE, one INSERT of the events and one of
+    the outbox rows for the chunk); should that fail, one by one, each item under its own
+    savepoint, so that an item that fails rolls back alone and is set aside, and the others are
+    still claimed."""
+    try:
+        return _requests_together(items)
+    except Exception:
+        logger.warning("claims made one by one", exc_info=True, extra={"items": len(items)})
+    return _requests_one_by_one(items)
+
+
+def _requests_together(items: list[CashIn]) -> list[tuple[CashIn, CashInRequest]]:
+    ready = [(cash_in, cash_in_request(cash_in)) for cash_in in items]
+    with db_transaction.atomic():
+        _claim_all([cash_in for cash_in in items if cash_in.transaction.status == Status.PENDING])
+    return ready
+
+
+def _claim_all(items: list[CashIn]) -> None:
+    """pending → processing for every item, set-based (see ``_claim``); a transaction not moved
+    was claimed by an earlier run, settled, or set aside."""
+    if items:
+        transactions_claim_bulk([cash_in.transaction for cash_in in items], cause=Cause.WORKER)
+
+
+def _requests_one_by_one(items: list[CashIn]) -> list[tuple[CashIn, CashInRequest]]:
     ready = []
     with db_transaction.atomic():
         for cash_in in items:
@@ -209,16 +238,19 @@ def _poll_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider, item
     status = _batch_status(chunk, connector)
     ahead = not connection.in_atomic_block  # another connection could not see a caller's rows
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-poll") as pool:
-        while status is not None:
-            final = _news(status, by_reference)
-            following = None
-            if ahead and final and not status.is_complete:
-                following = pool.submit(copy_context().run, _batch_status_on_thread, chunk, connector)
-            _apply_results(final)
-            if following is None:
-                return status.is_complete
-            _renew(chunk)
-            status = following.result()
+        try:
+            while status is not None:
+                final = _news(status, by_reference)
+                following = None
+                if ahead and final and not status.is_complete:
+                    following = pool.submit(copy_context().run, _batch_status, chunk, connector)
+                _apply_results(final)
+                if following is None:
+                    return status.is_complete
+                _renew(chunk)
+                status = following.result()
+        finally:  # the helper's DB connection (the calls' records) served the whole run: closed on its thread
+            pool.submit(connections.close_all).result()
     return False
 
 
@@ -232,14 +264,6 @@ def _batch_status(chunk: BatchChunk, connector: MobileMoneyProvider) -> Provider
         return None
 
 
-def _batch_status_on_thread(chunk: BatchChunk, connector: MobileMoneyProvider) -> ProviderBatchStatus | None:
-    """``_batch_status`` on a helper thread, whose DB connection (the call's record) is then closed."""
-    try:
-        return _batch_status(chunk, connector)
-    finally:
-        connections.close_all()
-
-
 def _news(status: ProviderBatchStatus, by_reference: dict[str, CashIn]) -> list[tuple[CashIn, CashInResult]]:
     """The final results of items still in flight here (an item settled by an earlier answer is left)."""
     final = []
@@ -251,32 +275,47 @@ def _news(status: ProviderBatchStatus, by_reference: dict[str, CashIn]) -> list[
 
 
 def _apply_results(final: list[tuple[CashIn, CashInResult]]) -> None:
-    """Apply the provider's final results, each item in its own DB transaction (``result_apply``),
-    on up to ``MOBILEMONEY_BULK_APPLY_THREADS`` threads. Inside a caller's DB transaction they are
-    applied here, one after the other: another connection could not see the caller's rows."""
-    threads = min(int(settings.MOBILEMONEY_BULK_APPLY_THREADS), len(final))
+    """Apply the provider's final results in groups of ``APPLY_GROUP``, each in its own DB
+    transaction (``results_apply_bulk``), on up to ``MOBILEMONEY_BULK_APPLY_THREADS`` threads (no
+    more threads than groups: each opens a DB connection). Inside a caller's DB transaction they
+    are applied here, one group after the other: another connection could not see its rows."""
+    groups = [final[start : start + APPLY_GROUP] for start in range(0, len(final), APPLY_GROUP)]
+    threads = min(int(settings.MOBILEMONEY_BULK_APPLY_THREADS), len(groups))
     if threads <= 1 or connection.in_atomic_block:
-        _apply_slice(final)
+        _apply_groups(groups)
         return
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bulk-apply") as pool:
         # each thread its own copy of the log context (a context is entered by one thread at a time)
-        slices = [pool.submit(copy_context().run, _apply_in_thread, final[i::threads]) for i in range(threads)]
+        slices = [pool.submit(copy_context().run, _apply_in_thread, groups[i::threads]) for i in range(threads)]
     for done in slices:
         done.result()  # what escaped item_guard (a worker being stopped) is raised here
 
 
-def _apply_slice(final: list[tuple[CashIn, CashInResult]]) -> None:
+def _apply_groups(groups: list[list[tuple[CashIn, CashInResult]]]) -> None:
+    """Each group in one DB transaction (``results_apply_bulk``); what a group leaves — items it
+    does not take, items another writer moved first, or every item of a group that raised
+    (rolled back, nothing written) — is applied one by one."""
+    for group in groups:
+        try:
+            left = results_apply_bulk(group, cause=Cause.WORKER)
+        except Exception:
+            logger.warning("a group of results applied one by one", exc_info=True, extra={"items": len(group)})
+            left = group
+        _apply_one_by_one(left)
+
+
+def _apply_in_thread(groups: list[list[tuple[CashIn, CashInResult]]]) -> None:
+    """Groups on a pool thread, whose DB connection is closed when they are done."""
+    try:
+        _apply_groups(groups)
+    finally:
+        connections.close_all()
+
+
+def _apply_one_by_one(final: list[tuple[CashIn, CashInResult]]) -> None:
     for cash_in, result in final:
         with _guard(cash_in, "mobilemoney.bulk_item_result"):
             result_apply(cash_in, result, cause=Cause.WORKER)
-
-
-def _apply_in_thread(final: list[tuple[CashIn, CashInResult]]) -> None:
-    """A slice on a pool thread, whose DB connection is closed when the slice is done."""
-    try:
-        _apply_slice(final)
-    finally:
-        connections.close_all()
 
 
 def _work_provider_batch(chunk: BatchChunk, connector: MobileMoneyProvider) -> bool:

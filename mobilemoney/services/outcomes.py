@@ -10,14 +10,17 @@ news never move a terminal state, and the same news applied twice moves money on
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from functools import partial
 
+from django.db import connection
 from django.db import transaction as db_transaction
 
 from core.errors import ProviderError, ProviderUnavailable
 from core.metrics import batch_items_total
 from core.outcomes import Outcome
 from core.policy import RetryPolicy, policy_for
-from ledger.services import Applied, outcome_apply, transaction_flag_for_review
+from ledger.services import Applied, bulk_applicable, outcome_apply, outcomes_apply_bulk, transaction_flag_for_review
 from ledger.states import Status
 from mobilemoney.models import CashIn
 from mobilemoney.providers.base import CashInResult, OperationStatus
@@ -55,6 +58,60 @@ def result_apply(cash_in: CashIn, result: CashInResult, *, cause: str) -> Applie
         cash_in.provider_reference = result.provider_reference
         CashIn.objects.filter(pk=cash_in.pk).update(provider_reference=result.provider_reference)
     return outcome_settle(cash_in, outcome_of(result), cause=cause)
+
+
+def results_apply_bulk(final: list[tuple[CashIn, CashInResult]], *, cause: str) -> list[tuple[CashIn, CashInResult]]:
+    """``result_apply`` of many final results in ONE DB transaction (``ledger.services.outcomes_apply_bulk``:
+    the same compare-and-set transitions, events, outbox rows and hold captures or releases, set-based),
+    their cash-ins' provider reference and end of polling in one UPDATE. Returns what is left for
+    ``result_apply``, one at a time: results the bulk path does not take and transactions another
+    writer moved first. Raises (and wrote nothing) when any item fails: the caller applies them one by one."""
+    taken = {}
+    left = []
+    for cash_in, result in final:
+        outcome = outcome_of(result)
+        if cash_in.pk not in taken and bulk_applicable(cash_in.transaction, outcome):
+            taken[cash_in.pk] = (cash_in, result, outcome)
+        else:
+            left.append((cash_in, result))
+    if not taken:
+        return left
+    with db_transaction.atomic():
+        moved, _ = outcomes_apply_bulk([(c.transaction, outcome) for c, _, outcome in taken.values()], cause=cause)
+        moved_pks = {t.pk for t in moved}
+        done = [(c, r) for c, r, _ in taken.values() if c.transaction.pk in moved_pks]
+        if done:
+            _cash_ins_settled(done)
+    for cash_in, result in done:
+        if result.provider_reference:
+            cash_in.provider_reference = result.provider_reference
+        cash_in.next_poll_at = None
+    return left + [(c, r) for c, r, _ in taken.values() if c.transaction.pk not in moved_pks]
+
+
+_SETTLED_SQL = """
+UPDATE {table} c SET next_poll_at = NULL, provider_reference = coalesce(v.provider_reference, c.provider_reference)
+FROM unnest(%(ids)s::bigint[], %(references)s::text[]) AS v(id, provider_reference)
+WHERE c.id = v.id
+"""
+
+
+def _cash_ins_settled(done: list[tuple[CashIn, CashInResult]]) -> None:
+    """Settled cash-ins: their provider reference (when the answer names one) and no more polling,
+    one statement; the batch items counted once the transaction commits."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SETTLED_SQL.format(table=CashIn._meta.db_table),
+            {"ids": [c.pk for c, _ in done], "references": [r.provider_reference or None for _, r in done]},
+        )
+    counted = Counter(c.transaction.status for c, _ in done if c.batch_id is not None)
+    for status, count in counted.items():
+        if status in (Status.SUCCEEDED, Status.FAILED):
+            db_transaction.on_commit(partial(_items_counted, str(status), count))
+
+
+def _items_counted(status: str, count: int) -> None:
+    batch_items_total.labels(RAIL, status).inc(count)
 
 
 def error_apply(cash_in: CashIn, error: ProviderError, *, cause: str) -> Applied:

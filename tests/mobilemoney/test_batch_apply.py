@@ -1,6 +1,7 @@
 """How a Wave chunk is worked fast (docs/performance.md, P6) without giving up a guarantee: its
 claims share one DB transaction, each item under its own savepoint; the provider batch's final
-results are applied on several threads, each item in its own DB transaction through
+results are applied on several threads, in groups of one DB transaction each
+(``results_apply_bulk``), a group that fails applied again one item at a time through
 ``result_apply``. Real sandbox over HTTP, chunks worked in-process by the task's code."""
 
 from __future__ import annotations
@@ -53,10 +54,15 @@ def test_results_applied_on_several_threads_move_each_item_once_and_close_connec
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.MOBILEMONEY_BULK_APPLY_THREADS = 4
+    monkeypatch.setattr(batch_work, "APPLY_GROUP", 5)  # an answer of 20 results: four groups
     size = 60
     balance, held = side.money()
     seen: dict[int, Any] = {}  # thread id -> the Django connection it used
-    spy(monkeypatch, "result_apply", lambda _: seen.setdefault(threading.get_ident(), connections[DEFAULT_DB_ALIAS]))
+    spy(
+        monkeypatch,
+        "results_apply_bulk",
+        lambda _: seen.setdefault(threading.get_ident(), connections[DEFAULT_DB_ALIAS]),
+    )
 
     batch = post_batch(side, size, "threads")
     run_chunks(batch)
@@ -83,6 +89,7 @@ def test_an_item_failing_on_a_pool_thread_is_set_aside_and_moves_no_money(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.MOBILEMONEY_BULK_APPLY_THREADS = 4
+    monkeypatch.setattr(batch_work, "APPLY_GROUP", 3)
     size = 24
     balance, held = side.money()
     batch = post_batch(side, size, "choke")
@@ -92,6 +99,11 @@ def test_an_item_failing_on_a_pool_thread_is_set_aside_and_moves_no_money(
         if cash_in.pk == bad.pk:
             raise RuntimeError("code that chokes on this item")
 
+    def choke_in_group(group: Any) -> None:  # its group fails too, and is applied one by one
+        if any(cash_in.pk == bad.pk for cash_in, _ in group):
+            raise RuntimeError("code that chokes on this item")
+
+    spy(monkeypatch, "results_apply_bulk", choke_in_group)
     spy(monkeypatch, "result_apply", choke)
     run_chunks(batch)
 
@@ -112,7 +124,8 @@ def test_a_database_error_on_one_claim_rolls_back_that_claim_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The claims share one DB transaction: an item whose claim hits a database error (which
-    aborts a PostgreSQL transaction) is set aside and not sent; the others are claimed and paid."""
+    aborts a PostgreSQL transaction) — in the chunk's set-based claim, then in its own — is set
+    aside and not sent; the others are claimed (one by one) and paid."""
     size = 12
     balance, held = side.money()
     batch = post_batch(side, size, "claims")
@@ -123,6 +136,11 @@ def test_a_database_error_on_one_claim_rolls_back_that_claim_alone(
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1 / 0")  # division_by_zero: the transaction is aborted
 
+    def broken_in_chunk(items: Any) -> None:
+        if any(cash_in.pk == bad.pk for cash_in in items):
+            broken_statement(bad)
+
+    spy(monkeypatch, "_claim_all", broken_in_chunk)
     spy(monkeypatch, "_claim", broken_statement)
     run_chunks(batch)
 
