@@ -14,6 +14,13 @@ key (the statement's ``RETURNING``; the others keep ``pk = None``), and it sends
 transaction's hold, event and outbox row), the one whose id is needed last (a cash-in: its
 worker is enqueued by id).
 
+A row the others point to can be written in the same statement: compile it first with
+``Prepared(row)`` (its ``auto_now``/``auto_now_add`` values are set then, so what is built from
+it afterwards, an event's payload, shows the values written) and pass it as
+``insert_together(…, first=prepared)``. It becomes the first expression,
+``WITH w_first AS (INSERT … RETURNING id)``; every other row's foreign key to it is written as
+``(SELECT id FROM w_first)``; and it gets its primary key back with the last row's.
+
 ``insert_new(rows, update=…)`` writes rows of one model that a unique constraint may already
 hold (``ON CONFLICT DO NOTHING``, as ``bulk_create(ignore_conflicts=True)``) and returns the
 primary keys of those it did write; an ``UPDATE`` of another row can ride in the same statement
@@ -26,8 +33,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.db.models.constants import OnConflict
+from django.db.models.expressions import RawSQL
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 
@@ -41,25 +49,70 @@ def _insert_sql(instance: Model, using: str) -> tuple[str, tuple[Any, ...]]:
     return sql, tuple(params)
 
 
-def insert_together(*instances: Model) -> None:
-    """INSERT ``instances`` (at least one) in one statement on their models' write database; the
-    last instance's primary key is set from the statement's ``RETURNING``."""
+class Prepared:
+    """A row's INSERT compiled now, to be written as the ``first`` of ``insert_together``."""
+
+    def __init__(self, instance: Model) -> None:
+        if instance.pk is not None:
+            raise ValueError("Prepared takes a new row (its id comes from the statement).")
+        self.instance = instance
+        self.using = router.db_for_write(type(instance))
+        self.sql, self.params = _insert_sql(instance, self.using)
+
+
+_FIRST = "w_first"
+
+
+def _pointing_at(instance: Model, target: Model) -> list[ForeignKey[Any, Any]]:
+    """``instance``'s foreign keys whose related object is ``target`` (assigned, not yet saved)."""
+    return [
+        field
+        for field in instance._meta.concrete_fields
+        if isinstance(field, ForeignKey) and field.is_cached(instance) and field.get_cached_value(instance) is target
+    ]
+
+
+def insert_together(*instances: Model, first: Prepared | None = None) -> None:
+    """INSERT ``first`` (when given) and ``instances`` (at least one) in one statement on their
+    models' write database; the last instance's primary key, and ``first``'s, are set from the
+    statement's ``RETURNING``."""
     if not instances:
         raise ValueError("insert_together needs at least one instance.")
-    using = router.db_for_write(type(instances[0]))
+    using = first.using if first is not None else router.db_for_write(type(instances[0]))
+    connection = connections[using]
+    pointing = {id(instance): _pointing_at(instance, first.instance) for instance in instances} if first else {}
+    first_pk = (
+        connection.ops.quote_name(str(first.instance._meta.pk.get_attname_column()[1])) if first is not None else ""
+    )
+    # quoted names from the models' own metadata only, never a value: the values stay parameters
+    first_id = f"(SELECT {first_pk} FROM {_FIRST})"  # noqa: S608
+    for instance in instances:
+        for field in pointing.get(id(instance), []):
+            setattr(instance, field.attname, RawSQL(first_id, ()))  # noqa: S611
     parts = [_insert_sql(instance, using) for instance in instances]
     last = instances[-1]
-    connection = connections[using]
     pk_column = connection.ops.quote_name(str(last._meta.pk.get_attname_column()[1]))
-    ctes = ", ".join(f"w{index} AS ({sql})" for index, (sql, _) in enumerate(parts[:-1]))
-    statement = (f"WITH {ctes} " if ctes else "") + f"{parts[-1][0]} RETURNING {pk_column}"
+    ctes = [f"w{index} AS ({sql})" for index, (sql, _) in enumerate(parts[:-1])]
+    returning = f"RETURNING {pk_column}"
     params = tuple(value for _, values in parts for value in values)
+    if first is not None:
+        ctes.insert(0, f"{_FIRST} AS ({first.sql} RETURNING {first_pk})")
+        returning += f", {first_id}"
+        params = (*first.params, *params)
+    statement = (f"WITH {', '.join(ctes)} " if ctes else "") + f"{parts[-1][0]} {returning}"
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         row = cursor.fetchone()
     assert row is not None  # an INSERT … VALUES of one row returns it
     last.pk = row[0]
-    for instance in instances:
+    done = [*instances]
+    if first is not None:
+        first.instance.pk = row[1]
+        done.append(first.instance)
+        for instance in instances:
+            for field in pointing[id(instance)]:
+                setattr(instance, field.name, first.instance)  # the id written, the object cached again
+    for instance in done:
         instance._state.adding = False
         instance._state.db = using
 

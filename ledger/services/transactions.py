@@ -27,7 +27,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from core.db import insert_together
+from core.db import Prepared, insert_together
 from core.errors import Conflict, ErrorCode, IllegalTransition
 from core.logging import bound_context
 from core.metrics import transactions_total
@@ -142,15 +142,17 @@ def transaction_create(
 ) -> Transaction:
     """Create a ``pending`` transaction, its hold (outgoing kinds), its first event and outbox row.
 
-    One short DB transaction of three statements (two without a hold); Django also logs the
+    One short DB transaction of two statements (one without a hold); Django also logs the
     BEGIN and COMMIT around them (or SAVEPOINT and RELEASE inside a caller's):
       1. UPDATE ledger_account ... WHERE funds suffice - reserve amount+fee (InsufficientFunds: stop here)
-      2. INSERT ledger_transaction                     - the transaction, status pending
-      3. WITH w0 AS (INSERT ledger_hold …),            - the hold, status placed;
+      2. WITH w_first AS (INSERT ledger_transaction …  - the transaction, status pending;
+                          RETURNING id),
+              w0 AS (INSERT ledger_hold …),            - the hold, status placed;
               w1 AS (INSERT ledger_transactionevent …) - none -> pending, with its cause;
-         INSERT ledger_outboxevent …                   - transaction.created (core.db.insert_together)
+         INSERT ledger_outboxevent …                   - transaction.created (core.db.insert_together),
+         each foreign key to the transaction written as ``(SELECT id FROM w_first)``.
     ``rail_row(transaction)``, when given, builds the rail's own row of the transaction (a cash-in)
-    for statement 3 to write as well; it comes back with its id.
+    for statement 2 to write as well; it comes back with its id.
     No SELECT: the partner and account objects are the caller's, amounts are checked in Python.
     The funds check runs first, so a refusal costs one statement and writes nothing — except in
     a ``holds_reserved_last`` block, where it runs last and a refusal rolls the rest back.
@@ -178,7 +180,7 @@ def transaction_create(
         with db_transaction.atomic(savepoint=not deferred):
             if hold_account is not None:
                 _reserve(account=hold_account, amount_minor=money.minor + fee.minor)
-            transaction.save(force_insert=True)
+            first = Prepared(transaction)  # written with the rows below, in their statement
             hold = (
                 Hold(
                     transaction=transaction,
@@ -198,6 +200,7 @@ def transaction_create(
                 event_type="transaction.created",
                 with_row=hold,
                 rail_row=rail_row(transaction) if rail_row is not None else None,
+                first=first,
             )
     except IntegrityError as exc:
         if UNIQUE_CLIENT_REFERENCE not in str(exc):
@@ -254,10 +257,12 @@ def _record(
     event_type: str,
     with_row: Model | None = None,
     rail_row: Model | None = None,
+    first: Prepared | None = None,
 ) -> None:
     """The change's event and outbox row (with ``with_row``, a new hold, and ``rail_row``, the
     rail's row of a new transaction, which gets its id) in one statement
-    (``core.db.insert_together``): one round trip instead of up to four."""
+    (``core.db.insert_together``): one round trip instead of up to five. ``first``: the new
+    transaction itself, written first in that statement."""
     if not db_transaction.get_connection().in_atomic_block:
         raise RuntimeError("A transaction's event and outbox row are written inside the DB transaction of its change.")
     event = TransactionEvent(
@@ -275,7 +280,7 @@ def _record(
         mode=transaction.mode,
         payload=transaction_payload(transaction),
     )
-    insert_together(*(row for row in (with_row, event, outbox, rail_row) if row is not None))
+    insert_together(*(row for row in (with_row, event, outbox, rail_row) if row is not None), first=first)
     to_status = transaction.status  # as of this change: the object may move on before the commit
     db_transaction.on_commit(
         lambda: transaction_observed(transaction, from_status=from_status, to_status=to_status, cause=cause)

@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from core.db import insert_new, insert_together
+from core.db import Prepared, insert_new, insert_together
 from partners.models import Partner, PartnerLimit
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +34,36 @@ def test_one_failing_row_writes_none_of_them() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_together(Partner(name="New", code="new-code"), Partner(name="Clash", code="taken-code"))
     assert Partner.objects.count() == before
+
+
+def test_a_first_row_and_the_rows_pointing_to_it_in_one_statement() -> None:
+    partner = Partner(name="Parent", code="first-parent")
+    prepared = Prepared(partner)  # compiled now: its auto_now_add time is set now
+    created_at = partner.created_at
+    limits = [
+        PartnerLimit(partner=partner, mode="test", rail="mobile_money", currency="XOF", max_per_day_minor=10),
+        PartnerLimit(partner=partner, mode="live", rail="mobile_money", currency="XOF", max_per_day_minor=20),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        insert_together(*limits, first=prepared)
+    assert len(captured.captured_queries) == 1
+    assert captured.captured_queries[0]["sql"].startswith("WITH w_first AS (INSERT INTO")
+    saved = Partner.objects.get(code="first-parent")
+    assert partner.pk == saved.pk and saved.created_at == created_at
+    assert sorted(PartnerLimit.objects.filter(partner=saved).values_list("max_per_day_minor", flat=True)) == [10, 20]
+    assert limits[-1].pk is not None and limits[0].partner is partner and limits[0].partner_id == partner.pk
+
+
+def test_a_first_row_failing_writes_none_of_them() -> None:
+    Partner.objects.create(name="Taken", code="first-taken")
+    partner = Partner(name="Clash", code="first-taken")
+    limit = PartnerLimit(partner=partner, mode="test", rail="mobile_money", currency="XOF", max_per_day_minor=10)
+    before = (Partner.objects.count(), PartnerLimit.objects.count())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_together(limit, first=Prepared(partner))
+    assert (Partner.objects.count(), PartnerLimit.objects.count()) == before
+    with pytest.raises(ValueError):
+        Prepared(Partner.objects.get(code="first-taken"))  # a saved row is not a new one
 
 
 def test_nothing_to_insert_is_a_mistake() -> None:

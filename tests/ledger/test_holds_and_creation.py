@@ -153,11 +153,11 @@ def test_create_writes_pending_transaction_hold_event_and_outbox(partner: Partne
 EXPECTED_STATEMENTS = [
     "BEGIN",  # the short DB transaction opens (Django logs it as a statement)
     "UPDATE ledger_account SET",  # 1. reserve amount+fee where funds suffice (this IS the funds check)
-    "INSERT INTO ledger_transaction",  # 2. the pending transaction
-    # 3-5. the hold (placed), the event (none -> pending) and transaction.created in the outbox:
-    # one statement, WITH w0 AS (INSERT INTO ledger_hold …), w1 AS (INSERT INTO ledger_transactionevent …)
-    # INSERT INTO ledger_outboxevent … (core/db.py insert_together)
-    "WITH w0 AS",
+    # 2. the pending transaction, its hold (placed), its event (none -> pending) and
+    # transaction.created in the outbox: one statement, WITH w_first AS (INSERT INTO
+    # ledger_transaction … RETURNING id), w0 AS (INSERT INTO ledger_hold …), w1 AS (INSERT INTO
+    # ledger_transactionevent …) INSERT INTO ledger_outboxevent … (core/db.py insert_together)
+    "WITH w_first AS",
     "COMMIT",
 ]
 
@@ -167,8 +167,8 @@ def _statements(context: CaptureQueriesContext) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_create_is_one_short_transaction_of_exactly_three_statements() -> None:
-    """Outermost, as in a request: BEGIN, three statements, COMMIT, then the relay's NOTIFY; no SELECT."""
+def test_create_is_one_short_transaction_of_exactly_two_statements() -> None:
+    """Outermost, as in a request: BEGIN, two statements, COMMIT, then the relay's NOTIFY; no SELECT."""
     partner = Partner.objects.create(name="Bounded", code="bounded")
     account = account_get_or_create_partner_account(partner=partner, mode=Mode.TEST, currency="XOF")
 
@@ -187,9 +187,9 @@ def test_create_is_one_short_transaction_of_exactly_three_statements() -> None:
 
     # after the COMMIT, outside the transaction: the outbox relay's wake-up (ledger/services/outbox.py)
     assert _statements(context) == [*EXPECTED_STATEMENTS, "NOTIFY ledger_outbox"]
-    assert len(context.captured_queries) == 6
-    combined = context.captured_queries[3]["sql"].replace('"', "")
-    for table in ("ledger_hold", "ledger_transactionevent", "ledger_outboxevent"):
+    assert len(context.captured_queries) == 5
+    combined = context.captured_queries[2]["sql"].replace('"', "")
+    for table in ("ledger_transaction", "ledger_hold", "ledger_transactionevent", "ledger_outboxevent"):
         assert f"INSERT INTO {table}" in combined
 
 
@@ -208,7 +208,7 @@ def test_create_inside_a_callers_transaction_adds_only_its_savepoint(partner: Pa
     statements = _statements(context)
     assert statements[1:-1] == EXPECTED_STATEMENTS[1:-1]
     assert statements[0].startswith("SAVEPOINT") and statements[-1].startswith("RELEASE SAVEPOINT")
-    assert len(statements) == 5
+    assert len(statements) == 4
 
 
 def test_create_refused_for_insufficient_funds_writes_nothing(partner: Partner, live_account: Account) -> None:

@@ -1,6 +1,6 @@
-"""A single cash-in is accepted in one short DB transaction: the ledger's three statements
-(funds check; transaction; hold, event, outbox row and the CashIn row together), and no provider
-call."""
+"""A single cash-in is accepted in one short DB transaction: the ledger's two statements
+(funds check; the transaction, its hold, event, outbox row and the CashIn row together), and no
+provider call."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.mobilemoney.api_support import connect_providers, make_partner
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_acceptance_writes_three_statements_in_one_transaction_and_calls_no_provider(live_server) -> None:  # type: ignore[no-untyped-def]
+def test_acceptance_writes_two_statements_in_one_transaction_and_calls_no_provider(live_server) -> None:  # type: ignore[no-untyped-def]
     connect_providers(live_server.url)
     side = make_partner(live_server.url)
     data = CashInInput("+221770001234", Money(1500, "XOF"), "order-1", "", "")
@@ -26,9 +26,9 @@ def test_acceptance_writes_three_statements_in_one_transaction_and_calls_no_prov
     statements = [q["sql"].split()[0] for q in captured.captured_queries]
     last_block = statements[len(statements) - 1 - statements[::-1].index("BEGIN") : statements.index("COMMIT") + 1]
     writes = [verb for verb in last_block if verb not in ("SAVEPOINT", "RELEASE")]
-    # the funds check (UPDATE), the transaction, its hold + event + outbox row + the cash-in in
-    # one statement (WITH … INSERT, core/db.py)
-    assert writes == ["BEGIN", "UPDATE", "INSERT", "WITH", "COMMIT"]
+    # the funds check (UPDATE), then the transaction, its hold + event + outbox row + the cash-in
+    # in one statement (WITH … INSERT, core/db.py)
+    assert writes == ["BEGIN", "UPDATE", "WITH", "COMMIT"]
     assert statements.count("BEGIN") == 1  # the existing account is read without a transaction of its own
     assert cash_in.transaction.status == "pending"
     assert SimEffect.objects.count() == 0  # the provider is called by the worker, after commit

@@ -33,8 +33,9 @@ CASH_INS = "/api/v1/mobile-money/cash-ins"
 EXPECTED = [
     "BEGIN",
     "INSERT INTO ledger_idempotencyrecord",  # the key claimed: the first statement of the transaction
-    "INSERT INTO ledger_transaction",  # the pending transaction (no savepoint: DuplicateReferenceFound)
-    "WITH w0 AS",  # its hold, first event, outbox row and the cash-in together (core/db.py)
+    # the pending transaction with its hold, first event, outbox row and the cash-in, in one
+    # statement (core/db.py insert_together, first=); no savepoint: DuplicateReferenceFound
+    "WITH w_first AS",
     "UPDATE ledger_idempotencyrecord SET",  # the answer stored
     "UPDATE ledger_account SET",  # the funds check and reserve: last, the row lock held only across the commit
     "COMMIT",

@@ -20,6 +20,7 @@ from ledger.admin import search_transactions
 from ledger.models import Transaction
 from ledger.selectors import transaction_list
 from ledger.states import Status
+from mobilemoney.models import CashIn
 from partners.models import Mode, Partner
 from partners.services import partner_register
 
@@ -119,3 +120,28 @@ def test_the_hot_queries_on_100_000_transactions_use_an_index(partners: list[Par
     assert len(page) == 51 and {t.partner_id for t in page} == {partner.pk}
     assert queries["staff search, a reference"].get().provider_reference == "wave-4321"
     assert queries["staff search, a phone number"].get().pk == example.pk
+
+
+def _index_bytes(name: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(%s::regclass)", [name])
+        return int(cursor.fetchone()[0])
+
+
+def test_single_cash_ins_add_nothing_to_the_batch_chunk_and_poll_indexes(partners: list[Partner]) -> None:
+    """100,000 single cash-ins, none in a batch and none waiting for a poll: the partial indexes
+    (mobilemoney/models/cash_ins.py) hold none of them, and the poller's and a chunk's queries still
+    read through them."""
+    for name in ("mm_cashin_poll_due", "mm_cashin_batch_items", "mm_cashin_chunk_items"):
+        assert _index_bytes(name) <= 2 * 8192, name  # an empty B-tree: its metapage and root
+    assert _index_bytes("mm_cashin_msisdn") > 100 * 8192  # a full one, for scale
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'mobilemoney_cashin'"
+            " AND indexdef NOT LIKE '%%WHERE%%' AND (indexdef LIKE '%%(batch_id)' OR indexdef LIKE '%%(chunk_id)')"
+        )
+        assert cursor.fetchone()[0] == 0  # no whole-table index on either foreign key
+    due = CashIn.objects.filter(next_poll_at__lte=timezone.now()).order_by("next_poll_at")[:200]
+    chunk_items = CashIn.objects.filter(chunk_id=1).order_by("line")
+    for queryset in (due, chunk_items):
+        assert "Seq Scan on mobilemoney_cashin" not in _plan(queryset), _plan(queryset)
