@@ -11,7 +11,9 @@ transaction of its own nor a savepoint inside the caller's: it locks the account
 rows, and only then updates the balances and inserts the posting and its entries, each entry with
 its account's running balance. A refused posting (funds, a missing account) writes nothing and
 leaves the caller's transaction usable. The ORM version took five round trips and about three
-quarters of its time compiling SQL in Python (docs/performance.md, P3).
+quarters of its time compiling SQL in Python (docs/performance.md, P3). The statement itself is
+the database function ``ledger_post`` (ledger/migrations/0008_ledger_post_function.py), so that
+PostgreSQL plans it once per connection instead of at every posting (half its CPU per posting).
 """
 
 from __future__ import annotations
@@ -57,49 +59,22 @@ def _validate_lines(lines: Sequence[Line]) -> None:
         raise UnbalancedPosting(f"Lines must sum to zero per currency; they sum to {unbalanced}.")
 
 
-# The posting statement. ``change`` is each account's change (its balance, its held money);
-# ``locked`` takes the row locks in id order and reads the balances as they are once locked (READ
-# COMMITTED re-reads a row that changed while we waited); ``verdict`` says whether every account
-# exists and every partner debit fits its available balance and overdraft (the table's CHECK
-# constraint is the backstop); the three writes run only when it says yes, so a refusal writes
-# nothing. Entries are inserted in line order (their ids give the running balance's order,
-# ``ledger_check``). Each parameter appears once: the client-side binding quotes every occurrence.
+# The posting statement, a database function (ledger/migrations/0008_ledger_post_function.py):
+# ``change`` is each account's change (its balance, its held money); ``locked`` takes the row
+# locks in id order and reads the balances as they are once locked (READ COMMITTED re-reads a row
+# that changed while we waited); ``verdict`` says whether every account exists and every partner
+# debit fits its available balance and overdraft (the table's CHECK constraint is the backstop);
+# the three writes run only when it says yes, so a refusal writes nothing. Entries are inserted in
+# line order (their ids give the running balance's order, ``ledger_check``). PostgreSQL keeps the
+# function's plan for the session instead of parsing and planning the statement at every posting.
 _POST_SQL = """
-WITH change AS (
-    SELECT * FROM unnest(%(account_ids)s::bigint[], %(deltas)s::bigint[], %(held_deltas)s::bigint[])
-        AS c(id, delta, held_delta)
-), locked AS (
-    SELECT id, kind, currency, balance_minor, held_minor, overdraft_limit_minor
-    FROM ledger_account WHERE id IN (SELECT id FROM change) ORDER BY id FOR UPDATE
-), verdict AS (
-    SELECT count(*) = (SELECT count(*) FROM change) AS found,
-           coalesce(bool_and(l.kind <> %(partner_kind)s OR c.delta >= 0
-               OR l.balance_minor + c.delta - (l.held_minor + c.held_delta) >= -l.overdraft_limit_minor), TRUE)
-           AS covered,
-           %(transaction_id)s::bigint AS transaction_id, %(now)s::timestamptz AS now
-    FROM locked l JOIN change c USING (id)
-), moved AS (
-    UPDATE ledger_account a
-    SET balance_minor = a.balance_minor + c.delta, held_minor = a.held_minor + c.held_delta, updated_at = v.now
-    FROM change c, verdict v WHERE a.id = c.id AND v.found AND v.covered
-    RETURNING a.id, a.balance_minor, a.held_minor
-), posting AS (
-    INSERT INTO ledger_posting (transaction_id, description, created_at)
-    SELECT transaction_id, %(description)s, now FROM verdict WHERE found AND covered
-    RETURNING id, transaction_id, created_at
-), entries AS (
-    INSERT INTO ledger_ledgerentry
-        (posting_id, account_id, transaction_id, amount_minor, currency, balance_after_minor, created_at)
-    SELECT p.id, x.account_id, p.transaction_id, x.amount_minor, l.currency,
-           l.balance_minor + sum(x.amount_minor) OVER (PARTITION BY x.account_id ORDER BY x.n), p.created_at
-    FROM posting p
-    CROSS JOIN unnest(%(line_accounts)s::bigint[], %(line_amounts)s::bigint[]) WITH ORDINALITY
-        AS x(account_id, amount_minor, n)
-    JOIN locked l ON l.id = x.account_id
-    ORDER BY x.n
+SELECT * FROM ledger_post(
+    p_account_ids => %(account_ids)s::bigint[], p_deltas => %(deltas)s::bigint[],
+    p_held_deltas => %(held_deltas)s::bigint[], p_partner_kind => %(partner_kind)s::text,
+    p_transaction_id => %(transaction_id)s::bigint, p_now => %(now)s::timestamptz,
+    p_description => %(description)s::text,
+    p_line_accounts => %(line_accounts)s::bigint[], p_line_amounts => %(line_amounts)s::bigint[]
 )
-SELECT v.found, v.covered, (SELECT id FROM posting), m.id, m.balance_minor, m.held_minor
-FROM verdict v LEFT JOIN moved m ON TRUE
 """
 
 
