@@ -106,7 +106,8 @@ class LedgerEntry(models.Model):
     """One signed line of a posting on one account (append-only; the database refuses edits)."""
 
     posting = models.ForeignKey(Posting, on_delete=models.PROTECT, related_name="entries")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: ledger_entry_account_id (account, id) serves every query by account.
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", db_index=False)
     transaction = models.ForeignKey(
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="entries"
     )

@@ -5,7 +5,8 @@ posting statement for the session instead of planning it at every posting. These
 the plan PostgreSQL really ran, as ``auto_explain`` reports it to this client: the parameters
 stay parameters (``$n``, a generic plan; a plan made for one call shows that call's arrays), and
 in that plan the row locks are still taken above a sort by account id (no deadlock between
-postings over the same accounts, whatever the order of their lines).
+postings over the same accounts, whatever the order of their lines). And an entry is written into
+no index that another one already covers.
 """
 
 from __future__ import annotations
@@ -88,3 +89,15 @@ def test_every_posting_runs_the_generic_plan_with_locks_above_a_sort_by_id(
         (lock,) = [node for node in nodes(plan["Plan"]) if node["Node Type"] == "LockRows"]
         (below,) = lock["Plans"]
         assert (below["Node Type"], below["Sort Key"]) == ("Sort", ["ledger_account.id"])
+
+
+def test_entries_have_one_index_led_by_the_account(db: None) -> None:
+    """``(account_id, id)`` serves every query by account; a second index on ``account_id`` alone
+    cost every posting one more index insertion per entry (ledger/migrations/0009)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'ledger_ledgerentry' AND indexdef LIKE %s",
+            ["%(account_id%"],
+        )
+        led_by_account = [row[0].split(" USING ")[1] for row in cursor.fetchall()]
+    assert led_by_account == ["btree (account_id, id)"]
