@@ -67,6 +67,7 @@ def _validate_lines(lines: Sequence[Line]) -> None:
 # the three writes run only when it says yes, so a refusal writes nothing. Entries are inserted in
 # line order (their ids give the running balance's order, ``ledger_check``). PostgreSQL keeps the
 # function's plan for the session instead of parsing and planning the statement at every posting.
+# A migration that renames or retypes a column it names replaces the function in the same step.
 _POST_SQL = """
 SELECT * FROM ledger_post(
     p_account_ids => %(account_ids)s::bigint[], p_deltas => %(deltas)s::bigint[],
