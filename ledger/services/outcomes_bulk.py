@@ -16,9 +16,9 @@ transaction, set-based:
    succeeded (captured) and of the failed (released); only what this statement moved moves
    money, so money moves once. A hold not placed or not matching amount + fee raises: the
    caller's DB transaction rolls back and nothing was written;
-4. each capture is the balanced posting ``hold_capture`` writes, all of them in ONE statement
-   (``_CAPTURES_SQL``, ``postings._POST_SQL`` over several postings); a release lowers the
-   account's held money by the sum released.
+4. each capture is the balanced posting ``hold_capture`` writes, all of them in ONE call of the
+   posting statement (``postings.postings_write``); a release lowers the account's held money by
+   the sum released.
 
 A caller applies a group in one DB transaction and, should it raise, applies the group's items one
 by one (``outcome_apply`` under ``item_guard``), so an item that fails is set aside alone.
@@ -37,7 +37,7 @@ from django.db import transaction as db_transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.errors import Conflict, ErrorCode, InsufficientFunds
+from core.errors import Conflict, ErrorCode
 from core.outcomes import Outcome, OutcomeKind
 from ledger import states
 from ledger.models import (
@@ -52,6 +52,7 @@ from ledger.models import (
 )
 from ledger.services.accounts import account_get_or_create_system
 from ledger.services.outbox import outbox_event
+from ledger.services.postings import NewPosting, postings_write
 from ledger.services.transactions import transaction_observed, transaction_payload
 
 _IN_FLIGHT = (states.Status.PROCESSING, states.Status.UNKNOWN)
@@ -290,91 +291,17 @@ def _settle_all(moved: list[_Plan], now: Any) -> None:
         Account.objects.filter(pk=account_id).update(held_minor=F("held_minor") - amount, updated_at=now)
 
 
-# The postings of many captures in ONE statement: ``postings._POST_SQL`` over several postings.
-# The accounts are locked once in id order; each capture leaves its partner's available balance
-# as it was (balance and held money go down together), so the funds check of the sum is the
-# check of each posting in turn. One posting per transaction, its entries in line order, each
-# entry with its account's running balance over every entry of the statement (their ids give the
-# order, ``ledger_check``), exactly the rows ``post_lines`` writes one capture at a time.
-_CAPTURES_SQL = """
-WITH change AS (
-    SELECT * FROM unnest(%(account_ids)s::bigint[], %(deltas)s::bigint[], %(held_deltas)s::bigint[])
-        AS c(id, delta, held_delta)
-), locked AS (
-    SELECT id, kind, currency, balance_minor, held_minor, overdraft_limit_minor
-    FROM ledger_account WHERE id IN (SELECT id FROM change) ORDER BY id FOR UPDATE
-), verdict AS (
-    SELECT count(*) = (SELECT count(*) FROM change) AS found,
-           coalesce(bool_and(l.kind <> %(partner_kind)s OR c.delta >= 0
-               OR l.balance_minor + c.delta - (l.held_minor + c.held_delta) >= -l.overdraft_limit_minor), TRUE)
-           AS covered,
-           %(now)s::timestamptz AS now
-    FROM locked l JOIN change c USING (id)
-), moved AS (
-    UPDATE ledger_account a
-    SET balance_minor = a.balance_minor + c.delta, held_minor = a.held_minor + c.held_delta, updated_at = v.now
-    FROM change c, verdict v WHERE a.id = c.id AND v.found AND v.covered
-    RETURNING a.id
-), postings AS (
-    INSERT INTO ledger_posting (transaction_id, description, created_at)
-    SELECT p.transaction_id, p.description, v.now
-    FROM unnest(%(posting_transactions)s::bigint[], %(descriptions)s::text[]) WITH ORDINALITY
-        AS p(transaction_id, description, n)
-    CROSS JOIN verdict v WHERE v.found AND v.covered
-    ORDER BY p.n
-    RETURNING id, transaction_id, created_at
-), entries AS (
-    INSERT INTO ledger_ledgerentry
-        (posting_id, account_id, transaction_id, amount_minor, currency, balance_after_minor, created_at)
-    SELECT p.id, x.account_id, x.transaction_id, x.amount_minor, l.currency,
-           l.balance_minor + sum(x.amount_minor) OVER (PARTITION BY x.account_id ORDER BY x.n), p.created_at
-    FROM unnest(%(line_transactions)s::bigint[], %(line_accounts)s::bigint[], %(line_amounts)s::bigint[])
-        WITH ORDINALITY AS x(transaction_id, account_id, amount_minor, n)
-    JOIN postings p ON p.transaction_id = x.transaction_id
-    JOIN locked l ON l.id = x.account_id
-    ORDER BY x.n
-    RETURNING 1
-)
-SELECT v.found, v.covered, (SELECT count(*) FROM postings), (SELECT count(*) FROM entries), (SELECT count(*) FROM moved)
-FROM verdict v
-"""
-
-
 def _capture_postings(captures: list[tuple[Transaction, list[tuple[int, int]], int, int]], now: Any) -> None:
-    """``hold_capture``'s posting for each capture (lines by account id), all in one statement."""
-    deltas: dict[int, int] = defaultdict(int)
+    """``hold_capture``'s posting for each capture (lines by account id), all in one call of the
+    posting statement (``postings_write``): the accounts are locked once in id order, and each
+    capture leaves its partner's available balance as it was (balance and held money go down
+    together), so the check of the net change is the check of each posting in turn."""
     held: dict[int, int] = defaultdict(int)
-    line_transactions, line_accounts, line_amounts = [], [], []
-    for t, lines, hold_account_id, held_delta in captures:
-        if sum(amount for _, amount in lines) != 0 or any(amount == 0 for _, amount in lines):
-            raise ValueError(f"The capture of {t.public_id} does not balance.")
+    for _, _, hold_account_id, held_delta in captures:
         held[hold_account_id] += held_delta
-        for account_id, amount in lines:
-            deltas[account_id] += amount
-            line_transactions.append(t.pk)
-            line_accounts.append(account_id)
-            line_amounts.append(amount)
-    account_ids = sorted({*deltas, *held})
-    params = {
-        "account_ids": account_ids,
-        "deltas": [deltas.get(pk, 0) for pk in account_ids],
-        "held_deltas": [held.get(pk, 0) for pk in account_ids],
-        "partner_kind": AccountKind.PARTNER.value,
-        "now": now,
-        "posting_transactions": [t.pk for t, *_ in captures],
-        "descriptions": [f"capture {t.public_id}"[:200] for t, *_ in captures],
-        "line_transactions": line_transactions,
-        "line_accounts": line_accounts,
-        "line_amounts": line_amounts,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(_CAPTURES_SQL, params)
-        found, covered, postings, entries, _ = cursor.fetchone()
-    if not found:
-        raise Account.DoesNotExist("A capture names an account that does not exist.")
-    if not covered:
-        raise InsufficientFunds("The account's available balance does not cover this amount.")
-    if (postings, entries) != (len(captures), len(line_amounts)):
+    postings = [NewPosting(lines, f"capture {t.public_id}", t.pk) for t, lines, _, _ in captures]
+    written = postings_write(postings, held_deltas=held, now=now)
+    if len(written.posting_ids) != len(captures):
         raise RuntimeError("The captures' postings were not all written.")
 
 

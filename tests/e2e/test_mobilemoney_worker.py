@@ -110,12 +110,17 @@ def test_worker_killed_mid_batch_is_replaced_and_nothing_is_paid_twice(side, tmp
             "/api/v1/mobile-money/cash-in-batches", json={"provider": "wave", "items": items}, idempotency_key="kill"
         )
         batch = answer.body["id"]
-        wait_until(
-            lambda: Transaction.objects.filter(cash_in__batch__public_id=batch, status="succeeded").count() >= 100,
-            timeout=60,
-            interval=0.1,
-            message="the batch never started paying",
-        )
+
+        def paying_mid_chunk() -> bool:
+            # paying, with a chunk submitted to Wave and not done: its worker holds its lease.
+            # (Waiting for a count of paid items instead, a worker applying a whole answer per
+            # commit could finish the chunks it had started first, and no chunk would need a re-drive.)
+            return (
+                Transaction.objects.filter(cash_in__batch__public_id=batch, status="succeeded").exists()
+                and BatchChunk.objects.filter(batch__public_id=batch, status="submitted").exists()
+            )
+
+        wait_until(paying_mid_chunk, timeout=60, interval=0.05, message="the batch never started paying")
     finally:
         stop(worker, signal.SIGKILL)
     in_flight = Transaction.objects.filter(cash_in__batch__public_id=batch, status__in=["pending", "processing"])

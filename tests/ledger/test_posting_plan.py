@@ -85,7 +85,8 @@ def test_every_posting_runs_the_generic_plan_with_locks_above_a_sort_by_id(
     assert len(postings) == 8
     for plan in postings:
         calls = [node["Function Call"] for node in nodes(plan["Plan"]) if "Function Call" in node]
-        assert len(calls) == 2 and all(call.startswith("unnest($") for call in calls), calls
+        # the accounts' changes, the postings and the lines: parameters, not one call's arrays
+        assert len(calls) == 3 and all(call.startswith("unnest($") for call in calls), calls
         (lock,) = [node for node in nodes(plan["Plan"]) if node["Node Type"] == "LockRows"]
         (below,) = lock["Plans"]
         assert (below["Node Type"], below["Sort Key"]) == ("Sort", ["ledger_account.id"])

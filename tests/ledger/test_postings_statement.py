@@ -16,12 +16,13 @@ import pytest
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from core.errors import InsufficientFunds
 from ledger.models import Account, AccountKind, LedgerEntry, Posting
 from ledger.selectors import ledger_check
 from ledger.services import account_fund, account_get_or_create_partner_account, account_get_or_create_system
-from ledger.services.postings import post_lines, posting_create
+from ledger.services.postings import NewPosting, UnbalancedPosting, post_lines, posting_create, postings_write
 from partners.models import Mode
 from tests.ledger.conftest import counts, make_partner
 from tests.ledger.test_concurrency import DEBITS, race
@@ -152,3 +153,48 @@ def test_postings_in_opposite_directions_never_deadlock_and_stay_exact() -> None
     assert (first.balance_minor, second.balance_minor) == (1_000_000, 1_000_000)  # as much each way
     assert LedgerEntry.objects.filter(posting__description="swap").count() == 2 * DEBITS
     assert ledger_check().is_ok
+
+
+def test_several_postings_in_one_call_each_with_its_lines_and_running_balances(live_account: Account) -> None:
+    """``postings_write`` (a provider batch's captures): one statement, each posting its own row
+    with its own lines, in the order given, the running balances chained across them."""
+    first, second = suspense("many-1"), suspense("many-2")
+    now = timezone.now()
+    postings = [
+        NewPosting([(live_account.pk, -100), (first.pk, 100)], "first"),
+        NewPosting([(live_account.pk, -50), (second.pk, 50)], "second"),
+        NewPosting([(first.pk, -30), (live_account.pk, 30)], "third"),
+    ]
+    with CaptureQueriesContext(connection) as captured:
+        written = postings_write(postings, held_deltas={}, now=now)
+    assert len(captured.captured_queries) == 1
+    assert written.posting_ids == sorted(written.posting_ids) and len(set(written.posting_ids)) == 3
+    rows = {
+        posting.description: [
+            (e.account_id, e.amount_minor, e.balance_after_minor) for e in posting.entries.order_by("id")
+        ]
+        for posting in Posting.objects.filter(pk__in=written.posting_ids)
+    }
+    assert rows == {
+        "first": [(live_account.pk, -100, 99_900), (first.pk, 100, 100)],
+        "second": [(live_account.pk, -50, 99_850), (second.pk, 50, 50)],
+        "third": [(first.pk, -30, 70), (live_account.pk, 30, 99_880)],
+    }
+    assert written.balances[live_account.pk] == (99_880, 0)
+    assert ledger_check().is_ok
+
+
+def test_several_postings_refused_together_write_nothing(live_account: Account) -> None:
+    other = suspense("many-refused")
+    before = counts()
+    postings = [
+        NewPosting([(live_account.pk, -60_000), (other.pk, 60_000)], "fits alone"),
+        NewPosting([(live_account.pk, -60_000), (other.pk, 60_000)], "not with the first"),
+    ]
+    with pytest.raises(InsufficientFunds):
+        postings_write(postings, held_deltas={}, now=timezone.now())
+    assert counts() == before
+    live_account.refresh_from_db()
+    assert live_account.balance_minor == 100_000
+    with pytest.raises(UnbalancedPosting):
+        postings_write([NewPosting([(live_account.pk, -1), (other.pk, 2)], "off")], held_deltas={}, now=timezone.now())
