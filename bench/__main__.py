@@ -8,7 +8,9 @@ A figure is a function of a ``bench_*.py`` module listed in its ``FIGURES`` (id 
 gets the results measured so far (P2 and P10 load the gateway at half of P1's maximum) and
 returns a dict with ``value``, ``unit``, ``reference``, ``ratio``, ``goal`` and ``met``. A module
 without ``FIGURES`` (reports, reconciliation…) is run whole through its ``run() -> dict``. A
-figure that fails is reported as failed and the others still run.
+figure that fails is reported as failed and the others still run. Each figure starts right after
+a CHECKPOINT (``bench.common.checkpoint``): the writes of the figure before it are flushed then,
+not during its measure.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from bench.common import setup
+    from bench.common import checkpoint, setup
 
     setup()
     wanted = [name.strip() for arg in argv for name in arg.split(",") if name.strip()]
@@ -89,6 +91,7 @@ def main(argv: list[str]) -> int:
         print(f"== {name}", flush=True)
         began = time.perf_counter()
         try:
+            checkpoint()
             results[name] = figure(results)
         except Exception as exc:  # noqa: BLE001 - one broken figure must not hide the others
             traceback.print_exc()

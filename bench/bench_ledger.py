@@ -16,7 +16,7 @@ import subprocess
 import time
 from typing import Any
 
-from bench.common import setup
+from bench.common import checkpoint, setup
 
 PROCESSES = 4
 SECONDS = 15
@@ -97,6 +97,7 @@ def _run_postings(pairs: list[tuple[int, int]]) -> tuple[int, dict[str, float | 
     import multiprocessing
 
     _vacuum_ledger()
+    checkpoint()  # as before pgbench's run: both sides start right after a checkpoint
 
     context = multiprocessing.get_context("spawn")
     queue, start = context.Queue(), context.Barrier(len(pairs))
@@ -157,6 +158,7 @@ def _pgbench_tps() -> tuple[float, float | None]:
     try:
         subprocess.run(["pgbench", *conn, "-i", "-q", "-s", str(PGBENCH_SCALE), pgbench_db], check=True,
                        capture_output=True)  # fmt: skip
+        checkpoint()  # as before the postings: both sides start right after a checkpoint
         with subprocess.Popen(
             ["pgbench", *conn, "-n", "-c", str(PROCESSES), "-j", "2", "-T", str(SECONDS), pgbench_db],
             stdout=subprocess.PIPE,

@@ -82,3 +82,57 @@ def test_runs_merged_add_up_answers_latencies_and_time() -> None:
     assert (merged.seconds, merged.statuses, merged.transport_errors) == (5.0, {202: 30, 500: 1}, 1)
     assert merged.rate() == 31 / 5.0 and merged.errors(202) == 2 and len(merged.latencies) == 31
     assert first.statuses == {202: 10, 500: 1}  # the parts are left as they were
+
+
+@pytest.fixture
+def counting_server() -> Iterator[tuple[str, list[int]]]:
+    """A keep-alive HTTP server that counts the connections it accepts."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    address: list[int] = []
+    accepted: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(ANSWER)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        address.append(server.sockets[0].getsockname()[1])
+        started.set()
+        async with server:
+            await server.serve_forever()
+
+    task = loop.create_task(serve())
+    thread = threading.Thread(target=lambda: _run_until_cancelled(loop, task), daemon=True)
+    thread.start()
+    started.wait(5)
+    yield f"http://127.0.0.1:{address[0]}", accepted
+    loop.call_soon_threadsafe(task.cancel)
+    thread.join(5)
+
+
+def _run_until_cancelled(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        loop.close()
+
+
+def test_the_closed_loop_renews_each_connection_after_a_number_of_requests(counting_server) -> None:  # type: ignore[no-untyped-def]
+    """So that the server's workers, each keeping the connections it accepted, share the load."""
+    base, accepted = counting_server
+    request = loadgen.http_request("GET", "/", {}, host="127.0.0.1")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        run = pool.submit(loadgen.closed_loop, base, lambda i: request, connections=2, seconds=1).result(timeout=60)
+    assert run.errors(200) == 0 and run.count > 4 * loadgen.REQUESTS_PER_CONNECTION
+    # each client opened one connection per REQUESTS_PER_CONNECTION requests (not one for the run)
+    assert len(accepted) >= run.count // loadgen.REQUESTS_PER_CONNECTION
