@@ -7,6 +7,7 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -18,9 +19,6 @@ ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 @pytest.fixture
 def closing_server() -> Iterator[str]:
     """An HTTP server that answers, keeps the connection open 0.2 s, then closes it (a short keepalive)."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    address: list[int] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -30,6 +28,15 @@ def closing_server() -> Iterator[str]:
                 await writer.drain()
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
             writer.close()
+
+    yield from _serving(handle)
+
+
+def _serving(handle: Any) -> Iterator[str]:
+    """``handle`` serving on a free local port, on an event loop of its own thread; its base URL."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    address: list[int] = []
 
     async def serve() -> None:
         server = await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -87,9 +94,6 @@ def test_runs_merged_add_up_answers_latencies_and_time() -> None:
 @pytest.fixture
 def counting_server() -> Iterator[tuple[str, list[int]]]:
     """A keep-alive HTTP server that counts the connections it accepts."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    address: list[int] = []
     accepted: list[int] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -102,29 +106,8 @@ def counting_server() -> Iterator[tuple[str, list[int]]]:
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
-    async def serve() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0)
-        address.append(server.sockets[0].getsockname()[1])
-        started.set()
-        async with server:
-            await server.serve_forever()
-
-    task = loop.create_task(serve())
-    thread = threading.Thread(target=lambda: _run_until_cancelled(loop, task), daemon=True)
-    thread.start()
-    started.wait(5)
-    yield f"http://127.0.0.1:{address[0]}", accepted
-    loop.call_soon_threadsafe(task.cancel)
-    thread.join(5)
-
-
-def _run_until_cancelled(loop: asyncio.AbstractEventLoop, task: asyncio.Task[None]) -> None:
-    try:
-        loop.run_until_complete(task)
-    except asyncio.CancelledError:
-        pass
-    finally:
-        loop.close()
+    for base in _serving(handle):
+        yield base, accepted
 
 
 def test_the_closed_loop_renews_each_connection_after_a_number_of_requests(counting_server) -> None:  # type: ignore[no-untyped-def]
